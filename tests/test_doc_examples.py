@@ -461,3 +461,34 @@ def test_security_md_states_the_policy_schemas_bounds_on_words_and_lists() -> No
     assert f"ids of at most {defs['reading_id']['maxLength']} characters" in readings
     order = defs["rule"]["properties"]["selection"]["properties"]["order"]
     assert f"at most {order['maxItems']} ranking keys" in _security_row("round selection")
+
+
+#: tests the docs still name by an earlier name (in a paragraph of its time), each with its name now, which the doc
+#: gives beside it
+RENAMED_TESTS = {
+    "test_fast_text_is_byte_identical_to_the_templates": "test_a_decision_and_its_record_explain_identically",
+    "test_a_round_with_a_budget_makes_its_outputs_while_deciding_unless_it_is_scaled": (
+        "test_a_round_with_a_budget_makes_its_outputs_while_deciding_scaled_or_not"
+    ),
+    "test_a_round_on_workers_makes_its_outputs_after_deciding_on_the_processes": "test_a_round_on_workers_makes_its_outputs_on_the_workers",
+    "test_the_round_is_foreseen_over_the_ledger_as_it_was_before_the_run_decided": "test_the_round_is_foreseen_before_the_run_commits_anything",
+}
+
+
+def test_every_test_the_docs_name_is_a_test_or_says_its_name_now() -> None:
+    """docs/performance.md named tests by names they had lost (a reader searching tests/ found nothing): each name
+    `test_…` in docs/*.md or README.md is a test function or file in tests/, or an earlier name whose doc gives its
+    name now within the next few lines."""
+    tests = ROOT / "tests"
+    defined = {m for p in tests.rglob("*.py") for m in re.findall(r"def (test_[a-z0-9_]+)", p.read_text(encoding="utf-8"))}
+    defined |= {p.stem for p in tests.rglob("test_*.py")}
+    wrong = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        lines = doc.read_text(encoding="utf-8").splitlines()
+        for n, line in enumerate(lines):
+            for name in re.findall(r"(?<![A-Za-z0-9_/])(test_[a-z0-9_]+)", line):
+                now = RENAMED_TESTS.get(name)
+                if name in defined or (now in defined and now in "\n".join(lines[n : n + 4])):
+                    continue
+                wrong.append(f"{doc.relative_to(ROOT)}:{n + 1}: {name}")
+    assert wrong == []
