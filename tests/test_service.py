@@ -1455,14 +1455,14 @@ def _until_gone(srv: Server, job: str) -> int:
 def test_finished_round_jobs_are_removed_after_their_time_and_beyond_their_number(tmp_path: Path) -> None:
     lines = [json.dumps(pledge_claim("J-1", "200000.00"))]
     jobs_dir = tmp_path / "jobs"
-    srv = Server(tmp_path, "--jobs-dir", str(jobs_dir), "--jobs-kept", "2", "--jobs-ttl", "4")
+    srv = Server(tmp_path, "--jobs-dir", str(jobs_dir), "--jobs-kept", "2", "--jobs-ttl", "12")
     try:
         first, second, third = (_job_done(srv, lines) for _ in range(3))
         assert _until_gone(srv, first) == 404  # three finished, two kept: the oldest is removed, files and all
         assert not (jobs_dir / first).exists()
         assert srv.call("GET", f"/rounds/{second}").status == 200 and srv.call("GET", f"/rounds/{third}").status == 200
         assert srv.call("GET", f"/rounds/{third}/files/decisions.jsonl").status == 200
-        time.sleep(4.5)  # past the 4 s TTL of the second and third
+        time.sleep(12.5)  # past the 12 s TTL of the second and third (4 s was too short for the checks before it on a loaded machine)
         fourth = _job_done(srv, lines)  # a job starting sweeps the folder
         assert _until_gone(srv, second) == 404 and _until_gone(srv, third) == 404
         assert srv.call("GET", f"/rounds/{fourth}").json()["state"] == "done"
