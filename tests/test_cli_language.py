@@ -162,6 +162,39 @@ def test_an_option_given_for_what_a_command_takes_as_it_is_says_the_command_with
     assert "直接写在命令后面" not in capsys.readouterr().err
 
 
+def test_a_file_given_bare_for_an_option_says_the_option_and_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """`ledger info X.db` (the ledger given as it is, not after --ledger) and `match` without --policy said only
+    "无法识别的参数：X.db" or "缺少以下必需参数：--policy". They now name the option and the command line to write."""
+    with pytest.raises(SystemExit):
+        main(["--lang", "zh", "ledger", "info", "X.db"])
+    err = capsys.readouterr().err
+    assert "错误：无法识别的参数：X.db（请用 -h 查看可用的选项）\n" in err
+    assert "ledger 命令的台账要写在 --ledger 后面：policy-engine --lang zh ledger info --ledger X.db\n" in err
+    with pytest.raises(SystemExit):  # (before the action: refused as one)
+        main(["--lang", "zh", "ledger", "X.db", "info"])
+    assert "ledger 命令的台账要写在 --ledger 后面：policy-engine --lang zh ledger --ledger X.db info\n" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--lang", "zh", "match", "policies/p.yaml", "profiles.json"])
+    err = capsys.readouterr().err
+    assert "错误：缺少以下必需参数：--policy\n" in err
+    assert "match 命令的政策文件要写在 --policy 后面：policy-engine --lang zh match --policy policies/p.yaml profiles.json\n" in err
+    with pytest.raises(SystemExit):  # no policy on the line at all
+        main(["--lang", "zh", "match", "profiles.json"])
+    assert (
+        "match 命令要用 --policy 给出政策文件（把 POLICY 换成政策文件的路径）：policy-engine --lang zh match --policy POLICY profiles.json\n"
+        in capsys.readouterr().err
+    )
+    with pytest.raises(SystemExit):
+        main(["--lang", "en", "ledger", "info", "my ledger.sqlite"])
+    assert (
+        'ledger takes the ledger after --ledger: policy-engine --lang en ledger info --ledger "my ledger.sqlite"\n'
+        in capsys.readouterr().err
+    )
+    with pytest.raises(SystemExit):  # a profile of YAML is match's own argument: no hint while --policy is given
+        main(["--lang", "zh", "match", "--policy", "p.yaml", "a.yaml", "b.yaml"])
+    assert "后面：" not in capsys.readouterr().err
+
+
 def test_argparse_errors_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["--lang", "zh", "batch"])

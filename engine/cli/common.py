@@ -239,6 +239,9 @@ class Parser(argparse.ArgumentParser):
         hint = self._positional_hint(given)
         if hint is not None:  # `versions --policy p.yaml`, `batch-template --out t.xlsx`: what other commands take so
             message = f"{message}\n{hint}"
+        hint = self._option_word_hint(given, message)
+        if hint is not None:  # `ledger info X.db`, `match p.yaml r.json`, `match r.json`: the option to write
+            message = f"{message}\n{hint}"
         glued = next((a for a in given if _GLUED.search(a)), None)
         if glued is not None:  # `--claim X，--item t1`: a wide comma joined two arguments, and argparse blamed `t1`
             message = f"{message}\n{tr(msg('cli.glued', given=repr(glued)))}"
@@ -284,6 +287,39 @@ class Parser(argparse.ArgumentParser):
                 )
         return None
 
+    def _option_word_hint(self, given: Sequence[str], message: str) -> str | None:
+        """For a file given as it is where the command takes it after an option (`ledger info X.db` for `--ledger
+        X.db`; `match p.yaml r.json` for `--policy p.yaml`), the command line with the option before it; for such an
+        option the command requires and the line has not (`match r.json`), the line with it and its metavar."""
+        named = self._command(given)
+        if named is None or named[0] not in getattr(named[1], "_line", given):
+            return None
+        name, parser = named
+        line = list(getattr(parser, "_line", given))
+        line = line[: line.index("--")] if "--" in line else line
+        known = parser._option_string_actions
+        if any(a.startswith("--") and a.split("=", 1)[0] not in known for a in line[line.index(name) + 1 :]):
+            return None  # (a misspelt option, `--polcy p.yaml`: its did-you-mean says what to write)
+        words = _bare_words(line, name, parser)
+        bare = [a for a in parser._actions if not a.option_strings]
+        taken = len(words) if any(a.nargs in ("*", "+") for a in bare) else len(bare)
+        for option, looks in _FILE_OPTIONS.items():
+            action = known.get(option)
+            if action is None or any(a.split("=", 1)[0] == option for a in line):
+                continue
+            what = msg(f"cli.option_word.{option[2:]}")
+            for n in words:
+                if looks(line[n]) and (len(words) > taken or line[n] in message):
+                    fixed = [*line[:n], option, *line[n:]]
+                    return tr(msg("cli.option_word_hint", command=name, what=what, option=option, fixed=_typed(fixed)))
+            if action.required and words:
+                n = line.index(name) + 1
+                fixed = [*line[:n], option, str(action.metavar), *line[n:]]
+                metavar = str(action.metavar)
+                said = msg("cli.option_missing_hint", command=name, what=what, option=option, metavar=metavar, fixed=_typed(fixed))
+                return tr(said)
+        return None
+
     def _command(self, given: Sequence[str]) -> tuple[str, argparse.ArgumentParser] | None:
         """The command named in `given` and its parser (this parser itself when it is a command's)."""
         for action in self._actions:
@@ -302,6 +338,30 @@ class Parser(argparse.ArgumentParser):
                 if command is not None:
                     known |= {o for o in action.choices[command]._option_string_actions if o.startswith("--")}
         return known
+
+
+#: options that take a file a command line may give bare, each with what tells such a file by its name (a ledger:
+#: an SQLite file or a ledger URL; a policy: a YAML file)
+_FILE_OPTIONS: dict[str, Callable[[str], bool]] = {
+    "--ledger": lambda w: w.lower().endswith((".db", ".sqlite", ".sqlite3")) or w.startswith(("sqlite:", "postgres")),
+    "--policy": lambda w: w.lower().endswith((".yaml", ".yml")),
+}
+
+
+def _bare_words(line: Sequence[str], command: str, parser: argparse.ArgumentParser) -> list[int]:
+    """The places in `line` of the words after `command` that are neither an option nor an option's value."""
+    out = []
+    start = line.index(command) + 1
+    for n in range(start, len(line)):
+        before = parser._option_string_actions.get(line[n - 1]) if n > start else None
+        if not line[n].startswith("-") and (before is None or before.nargs == 0):
+            out.append(n)
+    return out
+
+
+def _typed(words: Sequence[str]) -> str:
+    """A command line as it is typed."""
+    return " ".join(["policy-engine", *map(_quoted, words)])
 
 
 def _quoted(arg: str) -> str:
