@@ -556,6 +556,30 @@ def test_cli_an_input_that_cannot_be_read_is_one_line_and_touches_no_output(tmp_
         assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
 
 
+def test_an_input_with_no_profile_is_said_of_profiles_not_applications(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The empty template (its headings, no rows), a CSV file with its heading row alone, or an empty folder, given
+    to match said batch's words: "输入中没有任何申请……；未作任何决定". It says them of profiles, nothing matched."""
+    template = tmp_path / "t.xlsx"
+    assert main(["batch-template", "--policy", str(PINGGU), str(template)]) == 0
+    heading = tmp_path / "h.csv"
+    heading.write_text("claim_id,applicant.id,applicant.kind\n", encoding="utf-8")
+    (tmp_path / "none").mkdir()
+    capsys.readouterr()
+    for path in (template, heading):
+        assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(path), "--out", str(tmp_path / "o"), "-q"]) == 1
+        assert (
+            capsys.readouterr().err
+            == f"错误：{path}：输入中没有任何企业画像（文件为空、只有表头、空行或注释行，或文件夹为空）；未作任何匹配\n"
+        )
+    assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(tmp_path / "none"), "--out", str(tmp_path / "o"), "-q"]) == 1
+    assert capsys.readouterr().err == f"错误：{tmp_path / 'none'}：文件夹中没有 .json、.jsonl、.yaml、.csv 或 .xlsx 企业画像文件\n"
+    assert main(["--lang", "en", "match", "--policy", str(PINGGU), str(heading), "--out", str(tmp_path / "o"), "-q"]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {heading}: no profiles in the input (an empty file, only the heading row, blank or comment rows, or an empty folder);"
+        " nothing was matched\n"
+    )
+
+
 def test_cli_a_single_profile_file_that_is_not_json_is_an_error_record(tmp_path: Path) -> None:
     # one profile's file that cannot be read is that profile's error record (as `batch` does), not a traceback
     src = tmp_path / "one.json"

@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +38,7 @@ from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_o
 from engine.records.batch import Progress, claim_problems, column_headings, said, said_problem
 from engine.records.inputs import open_claims, other_record
 from engine.records.ledger import Ledger
-from engine.records.tabular import OutputError, Record, field_heading, output_dir
+from engine.records.tabular import InputError, OutputError, Record, field_heading, output_dir
 from engine.records.workers import end_with_parent
 
 CHUNK = 64
@@ -171,8 +171,31 @@ def open_profiles(
     object, a list, JSON Lines, CSV, XLSX, a folder of them, `FILE:N`) -- with how far reading has got (0..1, None
     when unknown), how to close it, and what the reader noticed (a workbook's hidden rows, matched as the others).
     InputError when it cannot be read, or held no profile."""
-    reader = open_claims(path, policy, once=False)  # (profiles of one applicant may share an id: each is matched)
-    return iter(reader), reader.fraction, reader.close, lambda: _as_profiles(reader.notices())
+    try:
+        reader = open_claims(path, policy, once=False)  # (profiles of one applicant may share an id: each is matched)
+    except InputError as err:
+        raise _of_profiles(err) from None
+    return _read_profiles(reader), reader.fraction, reader.close, lambda: _as_profiles(reader.notices())
+
+
+#: the reader's errors that say "no application" -> the same said of profiles
+_NO_PROFILES = {"input.empty": "match.empty", "input.empty_folder": "match.empty_folder"}
+
+
+def _read_profiles(reader: Iterable[Record]) -> Iterator[Record]:
+    try:
+        yield from reader
+    except InputError as err:
+        raise _of_profiles(err) from None
+
+
+def _of_profiles(err: InputError) -> InputError:
+    """`err` in a match's words: an input with no profile (a template with its headings alone) was said to hold no
+    application, nothing decided."""
+    said = err.args[0] if err.args else None
+    if isinstance(said, Msg) and said.key in _NO_PROFILES:
+        return InputError(msg(_NO_PROFILES[said.key], **said.params))
+    return err
 
 
 #: the reader's notices that say what a sheet's missing columns do to a decision (材料不全; read as the default)
