@@ -267,6 +267,50 @@ def test_an_unknown_chinese_label_names_the_accepted_ones(tmp_path: Path) -> Non
     assert said[1].startswith("证书：不是“本事项提交的证明材料”的可选值；可填（多个用“；”分隔）：营业执照（business_licence）")
 
 
+@pytest.mark.parametrize(
+    ("written", "english_close"),
+    [
+        ("发明专利受权", "invention_patent_grant (granted invention patent)"),
+        ("invention_patent_grnt", "invention_patent_grant (granted invention patent)"),
+    ],
+)
+def test_a_near_miss_item_type_in_a_sheet_is_offered_the_type_meant(tmp_path: Path, written: str, english_close: str) -> None:
+    """An item type a character off, by its Chinese name (受 for 授) or its code, was said with the fourteen types
+    alone ("“发明专利受权”不是“事项类型”的可选值；可填：…"), where a claim's JSON offered the nearest code. It is offered
+    the type meant, by its name and code, before the list; a word near none ('公司', above) is offered none."""
+    header, rows = _rows(zh=True)
+    rows[0][header.index("事项类型")] = written
+    path = tmp_path / "near.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    import engine
+    from engine.records.tabular import open_input
+
+    reader = open_input(path, engine.load_policy(POLICY))
+    (record,) = list(reader)
+    reader.close()
+    (problem,) = record.problems
+    assert problem["field"] == "item.type"
+    with use_language("zh"):
+        said = tr(problem["message"])
+    assert said.startswith(
+        f"“{written}”不是“事项类型”的可选值（是否应为“发明专利授权（invention_patent_grant）”？）；可填：发明专利授权（invention_patent_grant）、中国专利奖"
+    )
+    assert str(problem["message"]).startswith(f"'{written}' is not a value of “item type” (did you mean '{english_close}'?); accepted: ")
+
+
+def test_a_near_miss_item_type_name_in_a_claim_is_offered_the_code(capsys: Any) -> None:
+    """In a claim's JSON a near-miss code was offered the code (是否应为 invention_patent_grant？), a near-miss name
+    (`发明专利受权`) nothing; it is offered the code of the name it misses."""
+    from engine.deciding.claims import schema_problems
+
+    claim = {**json.loads(ROUND_JSONL.read_text(encoding="utf-8").splitlines()[0])}
+    claim["items"] = [{**claim["items"][0], "type": "发明专利受权"}]
+    (problem,) = [p for p in schema_problems(engine.load_policy(POLICY), claim) if p.path[-1] == "type"]
+    with use_language("zh"):
+        assert tr(problem.message) == "'发明专利受权' 不是此字段可以取的值（是否应为 invention_patent_grant？）"
+
+
 # --- slips of a sheet: one message each, with the fix ----------------------------------------------------------
 
 

@@ -1369,7 +1369,7 @@ def _schema_problem(
         expected = msg("claim.date.form")
     elif error.validator == "enum":
         codes = [str(v) for v in error.validator_value]
-        close = suggest(error.instance, codes) if isinstance(error.instance, str) else None
+        close = _close_code(error.instance, codes, words or {}) if isinstance(error.instance, str) else None
         value = _clip(repr(error.instance))
         message = msg("claim.enum.not_one_close", value=value, close=close) if close else msg("claim.enum.not_one", value=value)
         words = words or {}
@@ -1380,6 +1380,17 @@ def _schema_problem(
         shown = [label(coded(words[c], c)) if c in words else c for c in codes]
         expected = msg("claim.enum.one_of", values=shown)
     return path, message, expected
+
+
+def _close_code(given: str, codes: list[str], words: Mapping[str, Text]) -> str | None:
+    """The code nearest `given`: by the code (`invention_patent_grnt`), else by its name (`发明专利受权`, the name of
+    `invention_patent_grant` a character off)."""
+    close = suggest(given, codes)
+    if close is None:
+        names = {w: c for c in codes if c in words for w in (words[c].zh, words[c].en)}
+        near = suggest(given.strip(), names)
+        close = names[near] if near is not None else None
+    return close
 
 
 def _misspelt_for(errors: list[tuple[tuple[PathPart, ...], Any]]) -> set[tuple[PathPart, ...]]:

@@ -1245,8 +1245,20 @@ class Choices:
         code = self.code(column, item_type, text)
         if code is None:
             said = Label(self.headings(column))
-            return None, msg("input.unknown_choice", word=text, column=said, accepted=self.accepted(column, item_type))
+            accepted = self.accepted(column, item_type)
+            near = self.nearest(column, item_type, text)
+            if near is not None:  # `发明专利受权`, `invention_patent_grnt`: the value meant, by its name and code
+                return None, msg("input.unknown_choice_close", word=text, column=said, close=near, accepted=accepted)
+            return None, msg("input.unknown_choice", word=text, column=said, accepted=accepted)
         return code, None
+
+    def nearest(self, column: str, item_type: str | None, word: str) -> Msg | None:
+        """The value of a closed-choice column whose code or name (Chinese or English) is nearest `word` -- one
+        written a character or two off -- as its label and code; None when none is near."""
+        table = self.table(column, item_type) or {}
+        names = {_fold(w): c for c, t in table.items() for w in (c, t.zh, t.en)}
+        close = difflib.get_close_matches(_fold(word), list(names), n=1, cutoff=0.6)
+        return msg("input.choice", label=Label(table[names[close[0]]]), code=names[close[0]]) if close else None
 
 
 _NO_SPEC = FactSpec("", "string", Text("", ""), False, False, None)
