@@ -207,6 +207,29 @@ def test_template_has_chinese_headings_dropdowns_a_guide_examples_and_frozen_hea
     assert english["applicant.kind"][0] == "申请人 (applicants)" and english["item.type"][0] == "事项 (items)"
 
 
+@pytest.mark.parametrize("book", ["written", "example"])
+def test_the_guide_says_which_item_types_need_a_column(tmp_path: Path, book: str) -> None:
+    """The 说明 sheet's 是否必填 said 是 of 专利号 as if every item needed it (only three item types have it), and 否 or 是
+    alike of columns of one type. A column some item types need says which, in the policy's words, parted by ；
+    (a type's name holds 、: 专利导航、预警、战略制定项目), as 填写内容 now parts them too; the English sheet by codes."""
+    path = ROOT / "examples" / "round_template.xlsx"
+    if book == "written":
+        path = tmp_path / "t.xlsx"
+        assert main(["batch-template", "--policy", POLICY, str(path)]) == 0
+    wb = openpyxl.load_workbook(path, read_only=True)
+    guide = {r[2]: r for r in wb["说明"].iter_rows(min_row=5, values_only=True)}
+    assert guide["item.patent_id"][5] == "仅以下事项必填：发明专利授权；中国专利奖；北京市发明专利奖"
+    assert guide["item.official_fees_paid"][5] == "仅以下事项必填：发明专利授权"
+    assert guide["item.actual_costs"][5] == "仅以下事项必填：知识产权联盟运营；专利导航、预警、战略制定项目"
+    assert guide["item.actual_costs"][3].endswith("（知识产权联盟运营；专利导航、预警、战略制定项目）")
+    # every item type needs it, or none does: yes or no as before
+    assert (guide["item.date"][5], guide["item.panel_amount"][5], guide["item.right_holders"][5]) == ("是", "否", "否")
+    assert (guide["claim.submission_date"][5], guide["applicant.roles"][5]) == ("是", "否")
+    english = {r[1]: r for r in wb["说明（英文）"].iter_rows(min_row=2, values_only=True)}
+    assert english["item.patent_id"][3] == "only for: invention_patent_grant, china_patent_award, beijing_invention_patent_award"
+    assert (english["item.date"][3], english["item.panel_amount"][3]) == ("yes", "no")
+
+
 def test_the_empty_template_reads_as_an_empty_input_and_its_example_rows_are_never_decided(tmp_path: Path, capsys: Any) -> None:
     out = tmp_path / "t.xlsx"
     assert main(["batch-template", "--policy", POLICY, str(out)]) == 0

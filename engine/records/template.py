@@ -227,6 +227,22 @@ def _types_of(book: _Workbook, name: str) -> list[str]:
     return [] if len(types) == len(book.policy.item_facts) else types
 
 
+def _required(book: _Workbook, sheet: str, name: str, lang: str) -> str:
+    """Whether a column must be filled in, in `lang`: yes or no; for an item column some item types need and others
+    have not (or need not), the types that need it, in the policy's words (in English its codes, as that sheet
+    names the types a column applies to)."""
+    spec = book.specs[name]
+    if sheet != ITEMS_SHEET:
+        return lookup("sheet.word_yes" if spec.required else "sheet.word_no", lang)
+    short = name.split(".", 1)[1]
+    needing = [t for t, facts in book.policy.item_facts.items() if short in facts and facts[short].required]
+    if len(needing) in (0, len(book.policy.item_facts)):
+        return lookup("sheet.word_yes" if needing else "sheet.word_no", lang)
+    # (in Chinese parted by ；, as the sheet parts values: a type's name may hold 、 itself: 专利导航、预警、战略制定项目)
+    types = "；".join(book.policy.item_type_labels[t].zh for t in needing) if lang == "zh" else ", ".join(needing)
+    return msg("sheet.required_for", types=types).render(lang)
+
+
 def _guide_sheet(book: _Workbook, ws: Any, sheets: list[tuple[str, list[str]]], examples: dict[str, Any]) -> None:
     from openpyxl.styles import Alignment, Font
 
@@ -252,12 +268,12 @@ def _guide_sheet(book: _Workbook, ws: Any, sheets: list[tuple[str, list[str]]], 
                 what = f"{spec.label.zh}；{_kind_words(spec)}"
                 types = _types_of(book, n) if sheet == ITEMS_SHEET else []
                 if types:
-                    what += "（" + "、".join(book.policy.item_type_labels[t].zh for t in types) + "）"
-                required = _zh("word_yes") if spec.required else _zh("word_no")
+                    what += "（" + "；".join(book.policy.item_type_labels[t].zh for t in types) + "）"
+                required = _required(book, sheet, n, "zh")
                 values = "；".join(f"{t.zh}（{c}）" for c, t in (book.choices.table(n) or {}).items())
             shown = [SHEET_TITLES[sheet], book.cols.label(n).zh, n, what, examples.get(f"{sheet}:{n}"), required, values]
             book.put(ws, shown, header)
-    for letter, width in zip("ABCDEFG", (12, 28, 34, 60, 24, 10, 60), strict=True):
+    for letter, width in zip("ABCDEFG", (12, 28, 34, 60, 24, 24, 60), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A5"
 
@@ -289,7 +305,7 @@ def _columns_sheet(book: _Workbook, ws: Any, sheets: list[tuple[str, list[str]]]
             values = "; ".join(book.choices.table(n) or ()) if s.type != "boolean" else ""
             note = " (" + ", ".join(types) + ")" if types else ""
             kind = s.type + ("; list: a;b" if s.type.endswith("_list") else "")
-            book.put(ws, [named, n, kind, "yes" if s.required else "no", values, s.label.zh, s.label.en + note], header)
+            book.put(ws, [named, n, kind, _required(book, sheet, n, "en"), values, s.label.zh, s.label.en + note], header)
 
 
 def _example_claim(book: _Workbook) -> dict[str, Any]:
