@@ -109,6 +109,30 @@ def test_the_statement_in_chinese_and_as_a_workbook(ledger_url: str, tmp_path: P
     assert r.returncode == 2 and "statement 需要 --applicant" in r.stderr
 
 
+def test_a_scope_is_said_by_the_applicants_name_and_the_policys_words_with_the_code_after(ledger_url: str, tmp_path: Path) -> None:
+    """A cap's or limit's scope was its codes (`范围 91110117MA01ABCD1F、advantage`). The applicant is said by its name
+    as its decision on record gives it (北京平谷示例科技有限公司, examples/round_2021.jsonl), the title by the policy's
+    words for it (国家知识产权优势企业); each code after; a patent number and a year as they are."""
+    import openpyxl
+
+    from engine.records.statement import statement_text, write_statement
+
+    with Ledger(ledger_url) as ledger:
+        s = statement(ledger, [engine.load_policy(POLICY)], ENTERPRISE_ID)
+    zh = statement_text(s, "zh")
+    name = "北京平谷示例科技有限公司"
+    assert f"（每个称号一次性奖励；范围 {name}（{ENTERPRISE_ID}）、国家知识产权优势企业（advantage））：已计 1 次" in zh
+    assert f"；范围 {name}（{ENTERPRISE_ID}）、2021）：已用 300,000.00 元" in zh
+    assert "（每件发明专利支持一次；范围 ZL202010000001.1）：已计 1 次" in zh
+    en = statement_text(s, "en")
+    assert f"(each title is rewarded once; scope {name} ({ENTERPRISE_ID}), national IP advantage enterprise (advantage)): counted 1" in en
+    write_statement(s, tmp_path / "s.xlsx", "zh")
+    scopes = [r[3] for r in openpyxl.load_workbook(tmp_path / "s.xlsx")["额度使用"].iter_rows(min_row=2, values_only=True)]
+    assert f"{name}（{ENTERPRISE_ID}）、国家知识产权优势企业（advantage）" in scopes
+    [cap] = [r for r in s.rooms if r.kind == "cap"]
+    assert cap.scope == (ENTERPRISE_ID, 2021)  # (the codes themselves are kept: the service's JSON gives them)
+
+
 def test_an_applicant_id_typed_wrong_is_said_with_the_nearest(ledger_url: str, tmp_path: Path) -> None:
     """91110117MA01ABCD1X for …1F (its check character): '0 笔资助记录' read as "received nothing"."""
     for action in ("grants", "statement"):

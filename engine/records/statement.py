@@ -18,7 +18,7 @@ from typing import Any
 
 from engine.core.i18n import msg, tr
 from engine.core.quantities import format_money
-from engine.language.model import CompiledPolicy, Text
+from engine.language.model import CompiledPolicy, FactSpec, Text
 from engine.records.ledger import Ledger
 from engine.records.tabular import XlsxOut
 
@@ -60,6 +60,8 @@ class Room:
     cites: str | None
     consecutive: bool = False  # a limit of years in a row: `used` counts its years in all, `left` is not said
     counted: tuple[Any, ...] = ()  # a limit's distinct countings, in the order first counted
+    #: each part of `scope` in words, its code after (`scope_words`); None for a part said as it is (a patent number)
+    words: tuple[Text | None, ...] = ()
 
     @property
     def left(self) -> Decimal | int | None:
@@ -90,33 +92,43 @@ class Statement:
         return self.granted - self.returned
 
 
-def rooms(grants: Iterable[Mapping[str, Any]], versions: Iterable[CompiledPolicy]) -> list[Room]:
+def rooms(grants: Iterable[Mapping[str, Any]], versions: Iterable[CompiledPolicy], names: Mapping[str, str] | None = None) -> list[Room]:
     """The caps and limits the grants (in their JSON form, as `Ledger.grants` gives them) used, in the order first
-    used, each with its ceiling and words under the version that made the grant that last used it."""
+    used, each with its ceiling and words under the version that made the grant that last used it (`names`: an
+    applicant's name by id, to say a scope of the applicant by it)."""
     by_hash = {p.content_hash: p for p in versions}
     caps: dict[tuple[str, str], dict[str, Any]] = {}
     limits: dict[tuple[str, str], dict[str, Any]] = {}
     for g in grants:
         made_by = by_hash.get(str(g.get("policy_hash", "")))
-        cap_of = {c.id: c for r in made_by.rules for c in r.caps} if made_by else {}
-        limit_of = {lim.id: lim for r in made_by.rules for lim in r.limits} if made_by else {}
+        cap_of = {c.id: (r, c) for r in made_by.rules for c in r.caps} if made_by else {}
+        limit_of = {lim.id: (r, lim) for r in made_by.rules for lim in r.limits} if made_by else {}
         for c in g["consumes"]:
             scope = tuple(c["scope"])
             key = json.dumps(c["scope"], ensure_ascii=False)
             if "cap" in c:
                 entry = caps.setdefault((c["cap"], key), {"id": c["cap"], "scope": scope, "used": ZERO})
                 entry["used"] += Decimal(c["amount"])
-                cap = cap_of.get(c["cap"])
-                if cap is not None:
+                rule, cap = cap_of.get(c["cap"], (None, None))
+                if rule is not None and cap is not None and made_by is not None:
                     entry.update(ceiling=cap.ceiling if cap.computed is None else None, says=cap.says, cites=cap.cites)
+                    entry.update(words=scope_words(made_by, rule.item_type, cap.per or (), scope, names or {}))
             elif "limit" in c:
                 entry = limits.setdefault((c["limit"], key), {"id": c["limit"], "scope": scope, "counted": []})
                 if c["counts"] not in entry["counted"]:
                     entry["counted"].append(c["counts"])
-                limit = limit_of.get(c["limit"])
-                if limit is not None:
+                rule, limit = limit_of.get(c["limit"], (None, None))
+                if rule is not None and limit is not None and made_by is not None:
                     entry.update(ceiling=limit.times, says=limit.says, cites=limit.cites, consecutive=limit.consecutive)
-    out = [Room("cap", e["id"], e["scope"], e["used"], e.get("ceiling"), e.get("says"), e.get("cites")) for e in caps.values()]
+                    entry.update(words=scope_words(made_by, rule.item_type, limit.per, scope, names or {}))
+    return _rooms_of(caps, limits)
+
+
+def _rooms_of(caps: Mapping[Any, Mapping[str, Any]], limits: Mapping[Any, Mapping[str, Any]]) -> list[Room]:
+    out = [
+        Room("cap", e["id"], e["scope"], e["used"], e.get("ceiling"), e.get("says"), e.get("cites"), words=e.get("words", ()))
+        for e in caps.values()
+    ]
     out += [
         Room(
             "limit",
@@ -128,10 +140,40 @@ def rooms(grants: Iterable[Mapping[str, Any]], versions: Iterable[CompiledPolicy
             e.get("cites"),
             e.get("consecutive", False),
             tuple(e["counted"]),
+            e.get("words", ()),
         )
         for e in limits.values()
     ]
     return out
+
+
+def scope_words(
+    policy: CompiledPolicy, item_type: str, per: Sequence[Any], scope: Sequence[Any], names: Mapping[str, str]
+) -> tuple[Text | None, ...]:
+    """Each part of a cap's or limit's scope in words, its code after, where the part is one fact that has words:
+    the applicant's id by the applicant's name (`names`), a value of a closed choice (a title) by the policy's words
+    for it, an item type by its name; None for a part said as it is (a patent number, a year)."""
+    out: list[Text | None] = []
+    for expression, value in zip(per, scope, strict=False):
+        fact = expression.source.strip()
+        spec = _spec_of(policy, item_type, fact) if (fact,) == tuple(expression.facts) else None
+        words = dict(spec.value_words) if spec is not None else {}
+        if spec is not None and spec.type == "item_type":
+            words = dict(policy.item_type_labels)
+        if fact == "applicant.id" and str(value) in names:
+            out.append(Text(f"{names[str(value)]}（{value}）", f"{names[str(value)]} ({value})"))
+        elif str(value) in words:
+            said = words[str(value)]
+            out.append(Text(f"{said.zh}（{value}）", f"{said.en or said.zh} ({value})"))
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+def _spec_of(policy: CompiledPolicy, item_type: str, fact: str) -> FactSpec | None:
+    namespace, _, name = fact.partition(".")
+    specs = {"claim": policy.claim_facts, "applicant": policy.applicant_facts, "item": policy.item_facts.get(item_type, {})}
+    return specs.get(namespace, {}).get(name)
 
 
 def statement(ledger: Ledger, versions: Sequence[CompiledPolicy], applicant_id: str, year: int | None = None) -> Statement:
@@ -164,9 +206,21 @@ def statement(ledger: Ledger, versions: Sequence[CompiledPolicy], applicant_id: 
             )
         )
     lines.sort(key=lambda x: (x.funding_year, x.commit))  # (stable: a commit's grants in the ledger's order, its items')
+    names = {applicant_id: name} if (name := _name_of(ledger, grants)) else {}
     return Statement(
-        applicant_id, year, tuple(lines), tuple(rooms(grants, versions)), tuple(reversals), tuple(ledger.findings(applicant_id))
+        applicant_id, year, tuple(lines), tuple(rooms(grants, versions, names)), tuple(reversals), tuple(ledger.findings(applicant_id))
     )
+
+
+def _name_of(ledger: Ledger, grants: Sequence[Mapping[str, Any]]) -> str | None:
+    """The applicant's name as its latest decision on record gives it (None: no grant, or no name given)."""
+    if not grants:
+        return None
+    latest = max(grants, key=lambda g: int(g["commit"]))
+    decision = ledger.stored_decision(str(latest["claim_id"])) or {}
+    applicant = decision.get("applicant")
+    name = applicant.get("name") if isinstance(applicant, Mapping) else None
+    return name.strip() if isinstance(name, str) and name.strip() else None
 
 
 def _money(value: Decimal | int) -> str:
@@ -178,8 +232,10 @@ def _words(text: Text | None, lang: str) -> str:
     return "" if text is None else (text.en if lang == "en" and text.en else text.zh)
 
 
-def _scope(scope: Sequence[Any], lang: str) -> str:
-    return ("、" if lang == "zh" else ", ").join(str(s) for s in scope)
+def _scope(room: Room, lang: str) -> str:
+    """A room's scope as said: each part in words with its code after where it has words, else as it is."""
+    words = [*room.words, *([None] * (len(room.scope) - len(room.words)))]
+    return ("、" if lang == "zh" else ", ").join(str(s) if w is None else _words(w, lang) for s, w in zip(room.scope, words, strict=False))
 
 
 def statement_text(s: Statement, lang: str) -> str:
@@ -211,15 +267,11 @@ def statement_text(s: Statement, lang: str) -> str:
             else:  # (a computed ceiling; or, the version not given, one nothing is known of: it was said computed)
                 ceiling = said_as("computed" if not bare else "ceiling_unknown")
             out.append(
-                said_as(
-                    f"cap{bare}", words=words, cites=r.cites, scope=_scope(r.scope, lang), used=_money(r.used), ceiling=ceiling, left=left
-                )
+                said_as(f"cap{bare}", words=words, cites=r.cites, scope=_scope(r, lang), used=_money(r.used), ceiling=ceiling, left=left)
             )
         else:
             at_most = said_as("limit_at_most" if not r.consecutive else "limit_in_a_row", times=r.ceiling) if r.ceiling is not None else ""
-            out.append(
-                said_as(f"limit{bare}", words=words, cites=r.cites, scope=_scope(r.scope, lang), used=r.used, at_most=at_most, left=left)
-            )
+            out.append(said_as(f"limit{bare}", words=words, cites=r.cites, scope=_scope(r, lang), used=r.used, at_most=at_most, left=left))
     for v in s.reversals:
         said = said_as(
             "reversal",
@@ -264,7 +316,7 @@ def write_statement(s: Statement, path: str | Path, lang: str) -> None:
     book.sheet("rooms", room_cols, money=("used", "ceiling", "left"), titles=[said_as(c) for c in room_cols], tab=said_as("rooms"))
     for r in s.rooms:  # (a cap's figures are money, a limit's are counts)
         shown = [("" if v is None else Decimal(v).quantize(Decimal("0.01")) if r.kind == "cap" else v) for v in (r.used, r.ceiling, r.left)]
-        book.row("rooms", [said_as(r.kind), _words(r.says, lang) or r.id, r.cites or "", _scope(r.scope, lang), *shown])
+        book.row("rooms", [said_as(r.kind), _words(r.says, lang) or r.id, r.cites or "", _scope(r, lang), *shown])
     record_cols = ["record", "claim_id", "item_id", "detail", "date", "reason"]
     book.sheet("records", record_cols, titles=[said_as(c) for c in record_cols], tab=said_as("records"))
     for v in s.reversals:
