@@ -56,7 +56,7 @@ def test_partial_suite_falls_short(policy: engine.CompiledPolicy) -> None:
     assert "clause 第六条第（一）项" in missing
     assert any(m.startswith("branch reduced:pledge-annual-cap") for m in missing)
     clause = next(c for c in part.clauses if c.key == "第五条第（一）项")
-    assert clause.encoded_by == ["rule invention-patent-fees"] and clause.exercised
+    assert clause.encoded_by == ["rule for granted invention patent (invention-patent-fees)"] and clause.exercised
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -98,7 +98,10 @@ def test_subject_clause_and_branches_are_covered() -> None:
     clauses = {c.key: c for c in report.clauses}
     # 第九条第二款 is encoded by nothing but the two rules' `subject:` and is exercised by the two highest-only cases
     highest = clauses["第九条第二款"]
-    assert highest.encoded_by == ["subject of rule science-award", "subject of rule competition-award"]
+    assert highest.encoded_by == [
+        "subject of the rule for science and technology award (science-award)",
+        "subject of the rule for District innovation competition prize (competition-award)",
+    ]
     assert len(highest.cases) == 2
     assert {b.key: len(b.cases) for b in highest.branches} == {"refused:science-award#subject": 1, "refused:competition-award#subject": 1}
     # 补差 (第十条, cited by the rule itself): the difference paid, and nothing left to pay
@@ -185,12 +188,46 @@ def test_a_shared_cap_s_branches_name_every_rule_that_shares_it() -> None:
 
     policy = engine.load_policy(ROOT / "tests" / "fixtures" / "dated_parameters.yaml")
     users = [r.id for r in policy.rules if any(c.id == "tax-contribution-cap" for c in r.caps)]
-    assert len(users) == 4
+    assert users == ["pledge-loan", "ip-insurance", "model-enterprise", "overseas-trademark"]
+    # (each rule by its item type's words, the cap by its own, the ids after: tests/fixtures/dated_parameters.yaml)
+    shared = (
+        "patent pledge loan interest subsidy (pledge-loan), IP insurance subsidy (ip-insurance), IP model enterprise reward"
+        " (model-enterprise), overseas trademark registration reward (overseas-trademark)"
+    )
+    cap = "“a year's rewards at most 50% of the local tax contribution” (tax-contribution-cap)"
     labels = {b.key: tr(b.label, "en") for b in branches_of(policy)}
-    assert labels["reduced:tax-contribution-cap"] == f"reduced by cap tax-contribution-cap (shared by {', '.join(users)})"
-    assert labels["exhausted:tax-contribution-cap"] == f"refused, cap tax-contribution-cap exhausted (shared by {', '.join(users)})"
+    assert labels["reduced:tax-contribution-cap"] == f"reduced by cap {cap} (shared by {shared})"
+    assert labels["exhausted:tax-contribution-cap"] == f"refused, cap {cap} exhausted (shared by {shared})"
     pinggu = {b.key: tr(b.label, "en") for b in branches_of(engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml"))}
-    assert pinggu["reduced:pledge-annual-cap"] == "pledge-loan-interest: reduced by cap pledge-annual-cap"  # (one rule's)
+    assert pinggu["reduced:pledge-annual-cap"] == (  # (one rule's)
+        "interest subsidy on an IP-pledged loan (pledge-loan-interest): reduced by cap"
+        " “at most CNY 300,000 of interest subsidy per enterprise per year” (pledge-annual-cap)"
+    )
+
+
+def test_the_report_names_checks_rules_caps_and_limits_in_the_policys_words_with_the_id_after(report: CoverageReport) -> None:
+    """The report named what encodes a clause and each branch by internal names (审查 first-right-holder, 规则
+    invention-patent-fees, invention-patent-fees：因次数限制 invention-patent-once（1 次）不予支持, policy.in_force). Each
+    is said in policies/pinggu_2020.yaml's words (a check's and a cap's or limit's `says`, a rule's item type), the id
+    after."""
+    from engine.core.i18n import tr, use_language
+
+    clauses = {c.key: c for c in report.clauses}
+    assert [tr(x, "zh") for x in clauses["第四条第三款"].encoded_by] == ["审查「涉及多个权利人的，仅支持第一权利人」（first-right-holder）"]
+    assert [tr(x, "zh") for x in clauses["第五条第（一）项"].encoded_by] == ["发明专利授权（invention-patent-fees）的规则"]
+    assert [tr(x, "en") for x in clauses["第五条第（一）项"].encoded_by] == ["rule for granted invention patent (invention-patent-fees)"]
+    labels = {b.key: tr(b.label, "zh") for b in report.branches}
+    assert labels["refused:first-right-holder"] == "因审查「涉及多个权利人的，仅支持第一权利人」（first-right-holder）不予支持"
+    assert labels["invention-patent-fees:granted"] == "发明专利授权（invention-patent-fees）：全额支持"
+    assert labels["refused:invention-patent-once"] == (
+        "发明专利授权（invention-patent-fees）：因次数限制「每件发明专利支持一次」（invention-patent-once；1 次）不予支持"
+    )
+    assert labels["exhausted:pledge-annual-cap"] == (
+        "知识产权质押贷款贴息（pledge-loan-interest）：封顶「每家企业每年享受贴息补助最高不超过30万元」（pledge-annual-cap）已用尽，不予支持"
+    )
+    with use_language("zh"):
+        text = report.to_text()
+    assert "    编码于：政策的有效期（policy.in_force）\n" in text
 
 
 def test_a_round_budget_s_clause_is_encoded_and_covered_by_a_round_it_scales(tmp_path: Path) -> None:
@@ -216,7 +253,7 @@ def test_a_round_budget_s_clause_is_encoded_and_covered_by_a_round_it_scales(tmp
     results = run_cases([c for c in load_cases([tmp_path / "hexi.cases.yaml"]) if c.round])
     report = coverage(policy, results)
     [first] = [c for c in report.clauses if c.key == "第一条"]
-    assert "policy.round_budget" in first.encoded_by
+    assert "每轮资金预算（policy.round_budget）" in [tr(x, "zh") for x in first.encoded_by]
     assert any(b.key == "scaled:round_budget" and b.cases for b in report.branches)
 
 
@@ -236,5 +273,5 @@ def test_coverage_names_cases_where_they_are_and_the_failing_ones(tmp_path: Path
     with use_language("zh"):
         text = coverage(policy, run_cases(cases, policy)).to_text()
     assert f"未通过的用例（不计入；原因见 `test`）：\n  - {f}:9 an officer who forgot the annual cap\n" in text
-    assert "pledge-loan-interest：因条件「贷款须为银行贷款」不予支持" in text
+    assert "知识产权质押贷款贴息（pledge-loan-interest）：因条件「贷款须为银行贷款」不予支持" in text
     assert "general_clauses.yaml:" in text and "::" not in text

@@ -183,7 +183,8 @@ class _Branches(PolicyVisitor):
         self.checks: list[Branch] = []
         self.rules: list[Branch] = []
         self.later: list[Branch] = []  # a rule's subject and caps come after its limits
-        self.cap_rules: dict[str, list[str]] = {}  # a cap's id -> the rules it applies to (a shared cap: several)
+        self.cap_rules: dict[str, list[Any]] = {}  # a cap's id -> the rules it applies to (a shared cap: several)
+        self.cap_said: dict[str, dict[str, Any]] = {}  # a cap's id -> its words and id
         self.applicant_unknowable = False  # an applicant-level check reads a fact a claim may leave out
         self.applicant_documents = False  # an applicant-level document check exists
         self.incomplete_possible = False  # for the rule being walked
@@ -230,26 +231,26 @@ class _Branches(PolicyVisitor):
     def visit_check(self, test: model.Test, at: Site) -> None:
         self.note(test, at)
         if at.first:
-            self.checks.append(Branch(f"refused:{test.id}", test.cites, msg("coverage.branch.check", id=test.id)))
+            self.checks.append(Branch(f"refused:{test.id}", test.cites, msg("coverage.branch.check", **_said(test))))
 
     def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         self.note(check, at, documents=True)
         if at.first:
-            self.checks.append(Branch(f"incomplete:{check.id}", check.cites, msg("coverage.branch.documents", id=check.id)))
+            self.checks.append(Branch(f"incomplete:{check.id}", check.cites, msg("coverage.branch.documents", **_said(check))))
 
     def enter_rule(self, rule: model.Rule, at: Site) -> None:
-        r, out = rule.id, self.rules
+        r, n, out = rule.id, _rule(self.policy, rule), self.rules
         self.incomplete_possible = self.applicant_unknowable or (self.applicant_documents and rule.documents_required)
         self.incomplete_at = None
         if rule.referral is not None:
-            out.append(Branch(f"{r}:referred", rule.cites, msg("coverage.branch.referred", rule=r)))
+            out.append(Branch(f"{r}:referred", rule.cites, msg("coverage.branch.referred", rule=n)))
         else:
-            out.append(Branch(f"{r}:granted", rule.cites, msg("coverage.branch.granted", rule=r)))
+            out.append(Branch(f"{r}:granted", rule.cites, msg("coverage.branch.granted", rule=n)))
             if rule.amount is not None and rule.amount.kind == "external":
-                out.append(Branch(f"{r}:pending_review", rule.cites, msg("coverage.branch.pending_review", rule=r)))
+                out.append(Branch(f"{r}:pending_review", rule.cites, msg("coverage.branch.pending_review", rule=n)))
             self.incomplete_at = len(out)  # listed here if leave_rule finds it can happen
         if rule.kinds != self.all_kinds or rule.roles:
-            out.append(Branch(f"refused:{r}#who", rule.cites, msg("coverage.branch.who", rule=r)))
+            out.append(Branch(f"refused:{r}#who", rule.cites, msg("coverage.branch.who", rule=n)))
 
     def visit_document_need(self, need: model.DocumentNeed, at: Site) -> None:
         self.note(need, at, documents=True)
@@ -257,7 +258,7 @@ class _Branches(PolicyVisitor):
     def visit_condition(self, test: model.Test, at: Site) -> None:
         assert at.rule is not None
         self.note(test, at)
-        r = at.rule.id
+        r = _rule(self.policy, at.rule)
         said = label(test.says) if test.says.zh or test.says.en else test.expression.source  # (its words, as decisions say it)
         self.rules.append(Branch(f"refused:{test.id}", test.cites, msg("coverage.branch.condition", rule=r, test=said)))
 
@@ -273,26 +274,27 @@ class _Branches(PolicyVisitor):
     def table_refusal(self, form: Any, rule: model.Rule) -> None:
         """The refusal branch of a table that may meet a value it lists no entry for (an amount's or a ceiling's)."""
         if any(not t.complete for t in _tables(form)):
-            self.rules.append(Branch(f"refused:{rule.id}#table", rule.cites, msg("coverage.branch.table", rule=rule.id)))
+            self.rules.append(Branch(f"refused:{rule.id}#table", rule.cites, msg("coverage.branch.table", rule=_rule(self.policy, rule))))
 
     def visit_limit(self, limit: model.Limit, at: Site) -> None:
         assert at.rule is not None
         self.note(limit, at)
-        r = at.rule.id
-        self.rules.append(Branch(f"refused:{limit.id}", limit.cites, msg("coverage.branch.limit", rule=r, id=limit.id, times=limit.times)))
+        r = _rule(self.policy, at.rule)
+        said = msg("coverage.branch.limit", rule=r, times=limit.times, **_said(limit))
+        self.rules.append(Branch(f"refused:{limit.id}", limit.cites, said))
 
     def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
         self.note(subject, at)
-        r, s = at.rule.id, subject
+        r, n, s = at.rule.id, _rule(self.policy, at.rule), subject
         if s.pays == "highest" and s.later == "difference":
-            self.later.append(Branch(f"reduced:{r}#subject", s.cites, msg("coverage.branch.difference", rule=r)))
-            self.later.append(Branch(f"refused:{r}#subject", s.cites, msg("coverage.branch.higher_or_none", rule=r)))
+            self.later.append(Branch(f"reduced:{r}#subject", s.cites, msg("coverage.branch.difference", rule=n)))
+            self.later.append(Branch(f"refused:{r}#subject", s.cites, msg("coverage.branch.higher_or_none", rule=n)))
         elif s.pays == "difference":
-            self.later.append(Branch(f"reduced:{r}#subject", s.cites, msg("coverage.branch.difference", rule=r)))
-            self.later.append(Branch(f"refused:{r}#subject", s.cites, msg("coverage.branch.paid", rule=r)))
+            self.later.append(Branch(f"reduced:{r}#subject", s.cites, msg("coverage.branch.difference", rule=n)))
+            self.later.append(Branch(f"refused:{r}#subject", s.cites, msg("coverage.branch.paid", rule=n)))
         else:
-            self.later.append(Branch(f"refused:{r}#subject", s.cites, msg("coverage.branch.higher", rule=r)))
+            self.later.append(Branch(f"refused:{r}#subject", s.cites, msg("coverage.branch.higher", rule=n)))
 
     def visit_selection(self, selection: model.Selection, at: Site) -> None:
         self.later.append(Branch(f"refused:{selection.id}", selection.cites, msg("coverage.branch.selection", id=selection.id)))
@@ -300,16 +302,18 @@ class _Branches(PolicyVisitor):
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
         assert at.rule is not None
         self.note(cap, at)
-        r = at.rule.id
+        r = _rule(self.policy, at.rule)
         self.cap_rules.setdefault(cap.id, []).append(r)
-        self.later.append(Branch(f"reduced:{cap.id}", cap.cites, msg("coverage.branch.cap", rule=r, id=cap.id)))
+        self.cap_said[cap.id] = _said(cap)
+        self.later.append(Branch(f"reduced:{cap.id}", cap.cites, msg("coverage.branch.cap", rule=r, **_said(cap))))
         if cap.per is not None:
-            self.later.append(Branch(f"exhausted:{cap.id}", cap.cites, msg("coverage.branch.exhausted", rule=r, id=cap.id)))
+            self.later.append(Branch(f"exhausted:{cap.id}", cap.cites, msg("coverage.branch.exhausted", rule=r, **_said(cap))))
 
     def leave_rule(self, rule: model.Rule, at: Site) -> None:
         if self.incomplete_at is not None and self.incomplete_possible:
             self.rules.insert(
-                self.incomplete_at, Branch(f"{rule.id}:incomplete", rule.cites, msg("coverage.branch.incomplete", rule=rule.id))
+                self.incomplete_at,
+                Branch(f"{rule.id}:incomplete", rule.cites, msg("coverage.branch.incomplete", rule=_rule(self.policy, rule))),
             )
         self.rules += self.later
         self.later = []
@@ -323,9 +327,24 @@ class _Branches(PolicyVisitor):
             rules = list(dict.fromkeys(self.cap_rules.get(cap, ()))) if kind in ("reduced", "exhausted") else []
             if len(rules) > 1:
                 unique[key] = dataclasses.replace(
-                    b, label=msg(f"coverage.branch.{'cap' if kind == 'reduced' else 'exhausted'}_shared", rules=rules, id=cap)
+                    b, label=msg(f"coverage.branch.{'cap' if kind == 'reduced' else 'exhausted'}_shared", rules=rules, **self.cap_said[cap])
                 )
         return list(unique.values())
+
+
+def _said(part: model.Test | model.DocumentCheck | model.Cap | model.Limit) -> dict[str, Any]:
+    """A check's, cap's or limit's words (its `says`, as decisions say it; a condition without words: its
+    expression) and id, for a message that names it in the policy's words with the id after."""
+    said = part.says
+    if said.zh or said.en:
+        return {"words": label(said), "id": part.id}
+    return {"words": part.expression.source if isinstance(part, model.Test) else part.id, "id": part.id}
+
+
+def _rule(policy: model.CompiledPolicy, rule: model.Rule) -> Any:
+    """A rule named by its item type's words, its id after: 发明专利授权（invention-patent-fees）."""
+    words = policy.item_type_labels.get(rule.item_type)
+    return msg("coverage.rule", words=label(words), id=rule.id) if words is not None else rule.id
 
 
 class _Encoded(PolicyVisitor):
@@ -340,19 +359,20 @@ class _Encoded(PolicyVisitor):
             self.encoded[key].append(what)
 
     def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
-        self.enc(policy.in_force_cites, "policy.in_force")
-        self.enc(getattr(policy, "documents_cites", None), "policy.documents_cites")
-        self.enc(policy.round_budget_cites, "policy.round_budget")
+        self.policy = policy
+        self.enc(policy.in_force_cites, msg("coverage.enc.in_force"))
+        self.enc(getattr(policy, "documents_cites", None), msg("coverage.enc.documents"))
+        self.enc(policy.round_budget_cites, msg("coverage.enc.round_budget"))
 
     def visit_check(self, test: model.Test, at: Site) -> None:
-        self.enc(test.cites, msg("coverage.enc.check", id=test.id))
+        self.enc(test.cites, msg("coverage.enc.check", **_said(test)))
 
     def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         if at.rule is None:  # item-level document checks are not listed (as before)
-            self.enc(check.cites, msg("coverage.enc.check", id=check.id))
+            self.enc(check.cites, msg("coverage.enc.check", **_said(check)))
 
     def enter_rule(self, rule: model.Rule, at: Site) -> None:
-        self.enc(rule.cites, msg("coverage.enc.rule", id=rule.id))
+        self.enc(rule.cites, msg("coverage.enc.rule", rule=_rule(self.policy, rule)))
 
     # A rule's own parts are listed only when they cite another clause than the rule.
     def own(self, rule: model.Rule | None, cites: str, what: str) -> None:
@@ -361,17 +381,17 @@ class _Encoded(PolicyVisitor):
             self.enc(cites, what)
 
     def visit_condition(self, test: model.Test, at: Site) -> None:
-        self.own(at.rule, test.cites, msg("coverage.enc.condition", id=test.id))
+        self.own(at.rule, test.cites, msg("coverage.enc.condition", **_said(test)))
 
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
-        self.own(at.rule, cap.cites, msg("coverage.enc.cap", id=cap.id))
+        self.own(at.rule, cap.cites, msg("coverage.enc.cap", **_said(cap)))
 
     def visit_limit(self, limit: model.Limit, at: Site) -> None:
-        self.own(at.rule, limit.cites, msg("coverage.enc.limit", id=limit.id))
+        self.own(at.rule, limit.cites, msg("coverage.enc.limit", **_said(limit)))
 
     def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
-        self.later.append((subject.cites, msg("coverage.enc.subject", id=at.rule.id)))
+        self.later.append((subject.cites, msg("coverage.enc.subject", rule=_rule(self.policy, at.rule))))
 
     def leave_rule(self, rule: model.Rule, at: Site) -> None:
         for cites, what in self.later:
