@@ -116,6 +116,28 @@ def test_info_and_grants_say_their_counts_in_the_readers_words(tmp_path):
     assert r.stderr.startswith("10 grant record(s), 10 in force (not replaced), CNY 1,492,200.00 granted in all, 0 with funds returned")
 
 
+def test_info_says_the_rounds_scaled_to_a_budget_as_a_phrase_not_a_count_of_none(tmp_path):
+    """`ledger info` said "0 个轮次的按预算调减" of a ledger no round was scaled in: a count of nothing. It says
+    "没有轮次按预算调减" then, and "1 个轮次按预算调减" once the example round (1,492,200.00 granted) is scaled to a
+    budget of 1,000,000 (English: "no round scaled to a budget", "1 round(s) scaled to a budget")."""
+    import engine
+    from engine.records.ledger import Ledger
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    assert commit_round(tmp_path, url).returncode == 3  # (the example's deliberate bad row)
+    r = run(tmp_path, "--lang", "zh", "ledger", "info", "--ledger", url)
+    assert "，0 项认定事实，没有轮次按预算调减，" in r.stderr and "0 个轮次" not in r.stderr
+    r = run(tmp_path, "--lang", "en", "ledger", "info", "--ledger", url)
+    assert ", 0 finding(s), no round scaled to a budget, " in r.stderr
+    with Ledger(url) as ledger:
+        [rnd] = {g["round"] for g in ledger.grants()}
+        assert ledger.scale_round(rnd, Decimal("1000000"), Decimal("0.01"), engine.load_policy(POLICY)) is not None
+    r = run(tmp_path, "--lang", "zh", "ledger", "info", "--ledger", url)
+    assert "，0 项认定事实，1 个轮次按预算调减，" in r.stderr
+    r = run(tmp_path, "--lang", "en", "ledger", "info", "--ledger", url)
+    assert ", 0 finding(s), 1 round(s) scaled to a budget, " in r.stderr
+
+
 def test_the_same_reverse_command_run_twice_records_once(tmp_path):
     # (carried since session 21) `ledger reverse` had no request key: a retry, or the same command run again by a
     # slip of the up arrow, recorded the funds returned twice. By hand: PG-2022-0001's l1 was granted 250,000.00

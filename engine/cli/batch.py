@@ -492,7 +492,8 @@ def _ledger_action(args: argparse.Namespace, ledger: Ledger, versions: PolicySet
             json.dumps({"url": masked_url(ledger.url), "schema_version": ledger.schema_version(), **counts}, indent=2, ensure_ascii=False)
         )
         # (the JSON on stdout, for a script; the same counts in the reader's words on stderr, for the officer)
-        say(msg("cli.ledger.info", url=masked_url(ledger.url), **counts), err=True)
+        scaled = msg("cli.ledger.info_rounds", n=counts["rounds"]) if counts["rounds"] else msg("cli.ledger.info_no_rounds")
+        say(msg("cli.ledger.info", url=masked_url(ledger.url), **{**counts, "rounds": scaled}), err=True)
     elif args.action == "verify":
         assert versions is not None
         problems = ledger.verify(versions.versions)
