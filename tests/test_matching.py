@@ -952,6 +952,20 @@ def test_a_sheet_says_no_roles_with_wu(tmp_path: Path) -> None:
         assert {a["answer"] for a in m["answers"] if a["rule"] in role_rules} == {expected}, roles
 
 
+def test_a_notices_amounts_are_spaced_as_every_other_amount_in_chinese(tmp_path: Path) -> None:
+    """A range was "100,000.00 元至200,000.00 元" (a space before 元, none after 至), "最高500,000.00 元", "不低于
+    400,000.00 元" without its space: every other amount the tools say has one between the word and the digits (核定
+    4,200.00 元, 0 至 100). The example profile (docs/matching.md): t1 a national title, 10万 or 20万 (第七条第（一）项);
+    a China Patent Award up to 50万 (金奖); 130,000 + 170,000 + at least 100,000 = at least 400,000.00 now."""
+    out = tmp_path / "o"
+    assert main(["match", "--policy", str(PINGGU), str(EXAMPLE), "--out", str(out), "-q"]) == 0
+    zh = (out / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
+    assert "国家知识产权示范/优势企业称号（贵单位事项 t1）：100,000.00 元至 200,000.00 元\n" in zh
+    assert "中国专利奖（如有此类事项）：最高 500,000.00 元\n" in zh
+    assert "目前可申请金额合计：不低于 400,000.00 元" in zh
+    assert "至2" not in zh and "最高5" not in zh and "不低于4" not in zh
+
+
 def test_a_notice_quotes_its_clauses_and_says_how_a_cap_cut_an_item(tmp_path: Path) -> None:
     """The worked example: l1, 260,000 of interest, 50% = 130,000.00 (R11); l2, 400,000, 50% = 200,000.00, cut by
     the yearly 300,000 cap to 300,000 - 130,000 = 170,000.00 (R20). A notice showed a bare 170,000.00 (R22 asks

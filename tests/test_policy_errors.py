@@ -209,7 +209,7 @@ def test_a_located_error_never_says_whole_file_and_one_without_a_place_does(tmp_
     assert said("", "empty") == ["1:1: 规则文件须为「键: 值」的映射，含 policy:、clauses:、rules: 等"]
     # a field's error says its field: `    funding_years: {from: "x", …` on line 7, the value at column 4 + 22 + 1 = 27
     wrong = said(mutate("funding_years: {from: 2024, to: 2025}", 'funding_years: {from: "x", to: 2025}'), "nested")
-    assert wrong == ["7:27: policy.in_force.funding_years.from：'x' 的类型不对，应为 整数（integer）"]
+    assert wrong == ["7:27: policy.in_force.funding_years.from：'x' 的类型不对，应为整数（integer）"]
     text = mutate('test: item.patent_kind == "invention"', 'test: item.patent_kind == = "invention"')
     assert said(text, "expr")[0].startswith(f"{line_of(text, 'test: item')}:15: rules[0].when[0].test：「=」不能用来比较")
     # lint says a located error the same way: its severity, then the message

@@ -28,13 +28,13 @@ def _error(schema: dict[str, Any], instance: Any) -> ValidationError:
 
 # (schema, instance, the key, the English, the Chinese)
 CASES = [
-    ({"type": "integer"}, "1", "schema.type", "'1' is not of type 'integer'", "'1' 的类型不对，应为 整数（integer）"),
+    ({"type": "integer"}, "1", "schema.type", "'1' is not of type 'integer'", "'1' 的类型不对，应为整数（integer）"),
     (
         {"type": ["string", "null"]},
         1,
         "schema.type",
         "1 is not of type 'string', 'null'",
-        "1 的类型不对，应为 文字（string）、空值（null）",
+        "1 的类型不对，应为文字（string）、空值（null）",
     ),
     ({"required": ["cites"]}, {}, "schema.required", "'cites' is a required property", "缺少必填字段 'cites'，请补上"),
     (
@@ -79,7 +79,7 @@ CASES = [
         "x",
         "schema.any_form_closest",
         "'x' does not fit any allowed form (closest: 'x' is not of type 'integer')",
-        "'x' 不符合任何一种允许的写法（最接近的一种：'x' 的类型不对，应为 整数（integer））",
+        "'x' 不符合任何一种允许的写法（最接近的一种：'x' 的类型不对，应为整数（integer））",
     ),
 ]
 
@@ -167,7 +167,7 @@ def test_values_are_said_as_the_document_writes_them() -> None:
             engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml"), text.replace('"funding_year": 2021', '"funding_year": true')
         )
     (p,) = caught.value.problems
-    assert (tr(p.message, "en"), tr(p.message, "zh")) == ("true is not of type 'integer'", "true 的类型不对，应为 整数（integer）")
+    assert (tr(p.message, "en"), tr(p.message, "zh")) == ("true is not of type 'integer'", "true 的类型不对，应为整数（integer）")
     policy = (
         (ROOT / "policies" / "pinggu_2020.yaml").read_text(encoding="utf-8").replace("  source_text: texts/pinggu_ip_measures.zh.txt\n", "")
     )
