@@ -350,7 +350,7 @@ def test_diff_claims_says_the_bad_claims_and_the_statuses_in_chinese(chinese: tu
     # the claim with wrong types is line 2 of round.jsonl: `"yes"` where a boolean is expected
     # (each problem as batch's console says it: the field by its column's words, the code in brackets)
     assert (
-        "round.jsonl:2，是否在平谷区依法登记注册（applicant.registered_in_district）：'yes' 的类型不对，应为 是/否，写 true 或 false（boolean）"
+        "round.jsonl:2，是否在平谷区依法登记注册（applicant.registered_in_district）：'yes' 的类型不对，应为是/否，写 true 或 false（boolean）"
         in text
     )
     assert "round.jsonl:7：不是有效的 JSON：此处应为用英文双引号括起的字段名" in text

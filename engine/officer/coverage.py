@@ -360,19 +360,19 @@ class _Encoded(PolicyVisitor):
 
     def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
         self.policy = policy
-        self.enc(policy.in_force_cites, msg("coverage.enc.in_force"))
-        self.enc(getattr(policy, "documents_cites", None), msg("coverage.enc.documents"))
-        self.enc(policy.round_budget_cites, msg("coverage.enc.round_budget"))
+        self.enc(policy.in_force_cites, msg("coverage.said.in_force"))
+        self.enc(getattr(policy, "documents_cites", None), msg("coverage.said.documents"))
+        self.enc(policy.round_budget_cites, msg("coverage.said.round_budget"))
 
     def visit_check(self, test: model.Test, at: Site) -> None:
-        self.enc(test.cites, msg("coverage.enc.check", **_said(test)))
+        self.enc(test.cites, msg("coverage.said.check", **_said(test)))
 
     def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         if at.rule is None:  # item-level document checks are not listed (as before)
-            self.enc(check.cites, msg("coverage.enc.check", **_said(check)))
+            self.enc(check.cites, msg("coverage.said.check", **_said(check)))
 
     def enter_rule(self, rule: model.Rule, at: Site) -> None:
-        self.enc(rule.cites, msg("coverage.enc.rule", rule=_rule(self.policy, rule)))
+        self.enc(rule.cites, msg("coverage.said.rule", rule=_rule(self.policy, rule)))
 
     # A rule's own parts are listed only when they cite another clause than the rule.
     def own(self, rule: model.Rule | None, cites: str, what: str) -> None:
@@ -381,17 +381,17 @@ class _Encoded(PolicyVisitor):
             self.enc(cites, what)
 
     def visit_condition(self, test: model.Test, at: Site) -> None:
-        self.own(at.rule, test.cites, msg("coverage.enc.condition", **_said(test)))
+        self.own(at.rule, test.cites, msg("coverage.said.condition", **_said(test)))
 
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
-        self.own(at.rule, cap.cites, msg("coverage.enc.cap", **_said(cap)))
+        self.own(at.rule, cap.cites, msg("coverage.said.cap", **_said(cap)))
 
     def visit_limit(self, limit: model.Limit, at: Site) -> None:
-        self.own(at.rule, limit.cites, msg("coverage.enc.limit", **_said(limit)))
+        self.own(at.rule, limit.cites, msg("coverage.said.limit", **_said(limit)))
 
     def visit_subject(self, subject: model.Subject, at: Site) -> None:
         assert at.rule is not None
-        self.later.append((subject.cites, msg("coverage.enc.subject", rule=_rule(self.policy, at.rule))))
+        self.later.append((subject.cites, msg("coverage.said.subject", rule=_rule(self.policy, at.rule))))
 
     def leave_rule(self, rule: model.Rule, at: Site) -> None:
         for cites, what in self.later:
