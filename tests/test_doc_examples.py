@@ -383,6 +383,7 @@ def test_security_md_states_the_services_bounds() -> None:
     from engine.cli import build_parser
     from engine.service.catalogue import MAX_POLICY_FILES
     from engine.service.config import Limits
+    from engine.service.drain import MAX_HEAD_BYTES
 
     limits, serve = Limits(), build_parser().parse_args(["serve", "--policies", "p"])
     for row, field_name, option in (
@@ -403,6 +404,7 @@ def test_security_md_states_the_services_bounds() -> None:
         named = f"(`{option}`)" if option else f"(`Limits.{field_name}`"
         assert _states(_security_row(row), value, named), f"SECURITY.md's {row!r} row does not say {value} {named}"
     assert f"at most {MAX_POLICY_FILES} `.yaml` files" in _security_row("policy files")
+    assert f"{MAX_HEAD_BYTES:,} bytes for a request's head" in _security_row("head size")
 
 
 def test_security_md_states_the_bounds_of_what_runs_and_is_kept() -> None:

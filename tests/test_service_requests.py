@@ -201,6 +201,55 @@ def test_every_kind_of_refusal_carries_its_problems() -> None:
         ], kind
 
 
+def _said_on(srv: Server, *parts: bytes) -> bytes:
+    """What the service answers to these bytes, sent one part at a time, until it closes the connection."""
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as sock:
+        try:
+            for part in parts:
+                sock.sendall(part)
+        except ConnectionError:  # (closed once the head passed its bound: the answer is still there to read)
+            pass
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except ConnectionResetError:
+            pass
+    return answer
+
+
+def test_a_head_past_its_bound_is_431_before_it_is_read_and_a_body_is_not_counted_in_it(server: Server) -> None:
+    # A request's head had no bound: httptools held a 60 MB header whole, copying it again as each part arrived, and
+    # answered 200 after 5.1 s of the event loop (every other request of the worker waiting); 100 MB held 200 MB.
+    mib = b"a" * (1 << 20)
+    hostile = {
+        "one long header": (b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: ", *[mib] * 8, b"\r\n\r\n"),
+        "many headers": (b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: a\r\n" % n for n in range(20_000)) + b"\r\n",),
+        "a long address": (b"GET /health?x=" + mib + b" HTTP/1.1\r\nHost: x\r\n\r\n",),
+    }
+    problem = {
+        "type": "urn:policy-engine:problem:head-too-large",
+        "title": "请求头过大",
+        "status": 431,
+        "detail": "请求头（请求行和各请求头）超过 65,536 字节上限",
+    }  # (in the service's language: the head is not read, so there is no request to take one from)
+    for name, parts in hostile.items():
+        head, _, body = _said_on(server, *parts).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 431 ") and b"connection: close" in head.lower(), name
+        assert {k: v for k, v in json.loads(body).items() if k != "problems"} == problem, name
+    # a request behind an answered one on the same connection (its head's first read aside, which is not counted)
+    said = _said_on(server, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nX-A: ", *[mib] * 2)
+    assert said.startswith(b"HTTP/1.1 200 ") and said.count(b"HTTP/1.1 431 ") == 1
+    # within the bound a head is read; a body sent with it, of any size the body's own bound takes, is no part of it
+    assert _said_on(server, b"GET /health HTTP/1.1\r\nX-A: " + b"a" * 60_000 + b"\r\nConnection: close\r\n\r\n").startswith(
+        b"HTTP/1.1 200 "
+    )
+    body = claim_bytes("HEAD-1") + b" " * 500_000
+    head = b"POST /evaluate HTTP/1.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
+    assert _said_on(server, head + body).startswith(b"HTTP/1.1 200 ")
+    assert send(server, "GET", "/health").status == 200
+
+
 def test_every_refusal_answered_has_the_problem_shape(server: Server) -> None:
     import jsonschema
 

@@ -34,6 +34,7 @@ KINDS: dict[str, int] = {
     "invalid-http": 400,
     "slow-body": 408,
     "too-large": 413,
+    "head-too-large": 431,
     "unsupported-media-type": 415,
     "too-many-items": 422,
     "timeout": 503,
