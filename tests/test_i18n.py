@@ -144,6 +144,24 @@ def test_an_error_is_said_in_the_readers_language() -> None:
         assert str(err).splitlines()[1] == "c.json:3: items[0] (item p1): invalid input"
 
 
+def test_the_messages_folder_is_listed_once_however_many_messages_are_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    # with no language chosen, every message said asks the environment's language, which asks which languages have a
+    # catalogue: a listing of the folder each time was most of the cost of a long problem list (a red team's finding)
+    listed: list[Path] = []
+    real = Path.iterdir
+
+    def counting(self: Path) -> Any:
+        listed.append(self)
+        return real(self)
+
+    i18n.languages_in.cache_clear()
+    monkeypatch.setattr(Path, "iterdir", counting)
+    monkeypatch.setenv("POLICY_ENGINE_LANG", "zh")
+    said = [i18n.tr(i18n.msg("core.item", id=f"p{n}")) for n in range(1000)]
+    assert said[999] == "（项目 p999）" and i18n.languages() == ("en", "zh")
+    assert listed == [i18n.MESSAGE_DIR]
+
+
 def test_an_unknown_language_is_refused() -> None:
     with pytest.raises(i18n.CatalogueError, match="available: en, zh"), i18n.use_language("fr"):
         pass
