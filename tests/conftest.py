@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import difflib
 import os
 import shutil
 import signal
@@ -276,6 +277,21 @@ def no_hang(seconds: int = HANG_LIMIT) -> Iterator[None]:
         signal.signal(signal.SIGALRM, before)
         if outer:
             signal.alarm(max(1, outer - int(time.monotonic() - began)))
+
+
+@pytest.fixture
+def guessed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The words a did-you-mean was asked to guess for, in order (`difflib.get_close_matches`, which every did-you-mean of
+    the engine calls): a count of the work a flood of unknown names makes."""
+    words: list[str] = []
+    real = difflib.get_close_matches
+
+    def guess(word: str, *args: Any, **kwargs: Any) -> list[str]:
+        words.append(word)
+        return real(word, *args, **kwargs)
+
+    monkeypatch.setattr(difflib, "get_close_matches", guess)
+    return words
 
 
 @pytest.fixture(scope="session")

@@ -666,17 +666,9 @@ def test_a_csv_header_over_the_field_limit_is_an_input_error(tmp_path, policy, c
     assert capsys.readouterr().err == f"error: {caught.value}\n"
 
 
-def test_a_csv_header_wider_than_a_sheets_is_refused_before_any_heading_is_guessed_or_counted(tmp_path, policy, monkeypatch):
+def test_a_csv_header_wider_than_a_sheets_is_refused_before_any_heading_is_guessed_or_counted(tmp_path, policy, guessed):
     # A CSV's header had no bound on its width but its line's (1 MiB): 75,000 unknown headings were each given a guess
     # (104 s, an error record of 10.6 MB), 110,000 `claim_id` each counted among all (22 s). It is held to a sheet's.
-    guessed: list[str] = []
-    real = engine.records.tabular.difflib.get_close_matches
-
-    def guess(word: str, *args: Any, **kwargs: Any) -> list[str]:
-        guessed.append(word)
-        return real(word, *args, **kwargs)
-
-    monkeypatch.setattr(engine.records.tabular.difflib, "get_close_matches", guess)
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("claim_id," + ",".join(f"claim_i{n:03d}" for n in range(299)) + "\r\nC-1\r\n", encoding="utf-8")
     twice = tmp_path / "twice.csv"

@@ -775,12 +775,8 @@ def test_a_rounds_files_are_served_each_as_its_media_type_and_as_an_attachment(s
     text/plain (no JSON Lines type there; application/octet-stream where a table names none), the workbook only if
     the host knew .xlsx. Each is served as its own type now, whatever the host, and saved under its name."""
     line = json.dumps(pledge_claim("MT-1", "200000.00", loan="LOAN-MT") | {"applicant": {**claim()["applicant"], "id": ENTERPRISE_ID}})
-    job = server.call("POST", "/rounds", (line + "\n{not json\n").encode("utf-8")).json()["id"]
-    deadline = time.monotonic() + 120
+    job = _job_done(server, [line, "{not json"])
     state = server.call("GET", f"/rounds/{job}").json()
-    while state["state"] == "running" and time.monotonic() < deadline:
-        time.sleep(0.3)
-        state = server.call("GET", f"/rounds/{job}").json()
     assert state["state"] == "done", state
     expected = {
         "decisions.jsonl": "application/x-ndjson",
