@@ -1257,6 +1257,40 @@ def test_a_claim_of_thousands_of_problems_names_a_hundred_and_says_there_are_mor
     ]
 
 
+def test_a_claims_schema_errors_are_read_no_further_than_its_problems_are_named(
+    policy: engine.CompiledPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every schema error was made and held before the first was named: 100,000 wrong list entries in a 0.5 MB claim
+    # held ~400 MB of jsonschema's errors. They are read as they are named, 2,000 at most and one to know of more.
+    from engine.deciding import claims
+
+    read: list[Any] = []
+    real = claims._schema_errors
+
+    def counting(policy: engine.CompiledPolicy, data: Any) -> Any:
+        for found in real(policy, data):
+            read.append(found)
+            yield found
+
+    monkeypatch.setattr(claims, "_schema_errors", counting)
+    wrong = claim(*(item("invention_patent_grant", f"p{n}", right_holders=[1] * 1000) for n in range(5)))  # 5,000 errors
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, wrong)
+    assert len(read) == claims.MAX_SCHEMA_ERRORS + 1 == 2001
+    assert [p.code for p in caught.value.problems] == ["claim.type"] * 100 + ["claim.more"]
+    # partial matching: the missing facts it takes are set aside before any is counted, so 2,400 of them before one
+    # real problem do not hide it, and a profile of gaps alone is no problem at all
+    gaps = [item("invention_patent_grant", f"p{n}", patent_id=..., patent_kind=..., route=...) for n in range(800)]
+    read.clear()
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.parse_claim(policy, claim(*gaps, item("invention_patent_grant", "bad", right_holders=[1])), partial=True)
+    assert [(p.path, tr(p.message, "en")) for p in caught.value.problems] == [
+        (("items", 800, "right_holders", 0), "1 is not of type 'string'")
+    ]
+    assert len(read) == 2401
+    assert engine.parse_claim(policy, claim(*gaps), partial=True).claim_id == claim()["claim_id"]
+
+
 @pytest.mark.parametrize(("amount", "ends"), [("1" * 1000, " 太大，不能大于 999999999999.99"), ("1." + "1" * 3000, " 的小数超过两位")])
 def test_an_enormous_number_is_shortened_in_the_readers_language(policy: engine.CompiledPolicy, amount: str, ends: str) -> None:
     # a JSON number of a thousand digits: its message, too long, was replaced by jsonschema's English sentence, with

@@ -19,7 +19,7 @@ import numbers
 import operator
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -118,6 +118,10 @@ MAX_UNKNOWN_NAMED = 20
 #: list entries of the wrong type in a 0.5 MB claim were each a problem, 70 s of work and 690 MB (a 0.1 MB POST
 #: /evaluate of 200 items, 20,000 of them, answered 503 after 19.7 s)
 MAX_CLAIM_PROBLEMS = 100
+#: schema errors of a claim read to find those problems: enough for a hundred after the ones said once for several (an
+#: item that is no object is an error for each item type it could be) or set aside; jsonschema makes each as it is
+#: asked, and every one was held: 100,000 wrong list entries in a 0.5 MB claim held ~400 MB of them
+MAX_SCHEMA_ERRORS = 2_000
 RESERVED = ("claim_id", "applicant", "items", "history")
 _REQUIRED = re.compile(r"^'([^']+)' is a required property$")
 #: Never optional, even when matching on partial data: the claim cannot be read without them.
@@ -712,17 +716,18 @@ def fast_schema_ok(policy: CompiledPolicy, data: Any) -> bool:
         return False
 
 
-def _schema_errors(policy: CompiledPolicy, data: Any) -> list[tuple[tuple[PathPart, ...], Any]]:
+def _schema_errors(policy: CompiledPolicy, data: Any) -> Iterator[tuple[tuple[PathPart, ...], Any]]:
+    """A claim's schema errors with their paths, made as they are asked for (a caller reads as many as it names)."""
     top, per_type = _split_validators(policy)
     items = data.get("items") if isinstance(data, Mapping) else None
     if not isinstance(items, list) or not all(
         isinstance(i, Mapping) and isinstance(i.get("type"), str) and i["type"] in per_type for i in items
     ):
-        return [(tuple(e.absolute_path), e) for e in _validator(policy).iter_errors(data)]
-    out: list[tuple[tuple[PathPart, ...], Any]] = [(tuple(e.absolute_path), e) for e in top.iter_errors(data)]
+        yield from ((tuple(e.absolute_path), e) for e in _validator(policy).iter_errors(data))
+        return
+    yield from ((tuple(e.absolute_path), e) for e in top.iter_errors(data))
     for i, it in enumerate(items):
-        out.extend((("items", i, *e.absolute_path), e) for e in per_type[it["type"]].iter_errors(it))
-    return out
+        yield from ((("items", i, *e.absolute_path), e) for e in per_type[it["type"]].iter_errors(it))
 
 
 class ExponentNumber(Decimal):
@@ -1421,7 +1426,9 @@ def schema_problems(policy: CompiledPolicy, data: Any, partial: bool = False) ->
     required fact missing is none, as partial matching takes it)."""
     problems: list[Problem] = []
     said: set[tuple[Any, ...]] = set()
-    errors = list(_schema_errors(policy, data))
+    stream = ((path, e) for path, e in _schema_errors(policy, data) if not (partial and _partial_gap(path, e)))
+    errors = list(itertools.islice(stream, MAX_SCHEMA_ERRORS))
+    beyond = next(stream, None) is not None  # (more than were read: said as more problems, whatever they are)
     misspelt = _misspelt_for(errors)  # (a field misspelt is one problem, not also the field it meant "missing")
     # a text whose form is wrong ("2021/3/5", "2021-03-05 ") is said once, with the form or the fix; "not a real
     # calendar date" beside it would say it again, and wrongly of a real date written another way
@@ -1431,7 +1438,7 @@ def schema_problems(policy: CompiledPolicy, data: Any, partial: bool = False) ->
             continue
         spec = _spec_at(policy, data, path) if error.validator == "pattern" else None
         at, message, expected = _schema_problem(path, error, spec, _choice_words(policy, data, path) if error.validator == "enum" else None)
-        if error.validator == "required" and (at in misspelt or (partial and at and at[-1] not in STRUCTURAL)):
+        if error.validator == "required" and at in misspelt:
             continue
         key = (at, str(message), str(expected), error.validator)
         if key not in said:  # (an item that is no object was said once for each item type it could be: 11 times)
@@ -1441,7 +1448,16 @@ def schema_problems(policy: CompiledPolicy, data: Any, partial: bool = False) ->
                 return [*problems, Problem(msg("claim.more_problems", n=MAX_CLAIM_PROBLEMS), code="claim.more")]
             problems.append(Problem(message, path=at, expected=expected, code=f"claim.{error.validator}"))
     problems.sort(key=lambda p: tuple((0, x) if isinstance(x, int) else (1, str(x)) for x in p.path))
+    if beyond:
+        return [*problems, Problem(msg("claim.more_problems", n=len(problems)), code="claim.more")]
     return problems
+
+
+def _partial_gap(path: tuple[PathPart, ...], error: Any) -> bool:
+    """A required fact missing, which partial matching takes: no problem, and set aside before any is counted (a
+    profile of a thousand items, each short of facts, has thousands)."""
+    missing = _REQUIRED.match(_clip(error.message)) if error.validator == "required" else None
+    return missing is not None and missing.group(1) not in STRUCTURAL
 
 
 def refuse_own_history(data: Any) -> None:
