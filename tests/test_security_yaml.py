@@ -325,7 +325,7 @@ def test_syntax_problems_are_policy_errors_with_a_position(text: str) -> None:
 _CONSTANT = re.compile(r"^(?:([a-z_]+)\.)?([A-Z][A-Z0-9]*_[A-Z0-9_]+)$")  # `MAX_NODES`, `expressions.MAX_NODES`
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 #: The modules whose limit constants (MAX_*, XLSX_*, CSV_*, REPORT_*) must all appear in a SECURITY.md table.
-_LIMIT_MODULES = ("source", "expressions", "compiler", "claims", "quantities", "templating", "tabular")
+_LIMIT_MODULES = ("source", "load", "validate", "expressions", "compiler", "claims", "quantities", "templating", "tabular")
 _LIMIT_NAME = re.compile(r"^(MAX|XLSX|CSV|REPORT)_[A-Z0-9_]+$")
 
 
@@ -842,3 +842,61 @@ def test_item_checks_carried_by_every_rule_are_bounded_too(monkeypatch: pytest.M
     (p,) = caught.value.problems
     assert (p.code, p.path[0]) == ("too_large", "rules")
     assert "counted once for each rule they apply to" in tr(p.message, "en")
+
+
+def test_a_policys_problems_are_named_a_hundred_at_most_and_its_schema_errors_read_no_further(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """12,000 rules of one misspelt field (`idd:`, a 0.3 MB policy) were 60,000 problems, each worded, located and
+    guessed at: 14.5 s to refuse, in a message of 7 MB. A hundred are named, in the order of their lines, and one
+    more says there are others; jsonschema's errors are read 2,000 at most, and one to know of more."""
+    from engine.language import load, validate
+
+    read: list[object] = []
+    real = validate.validator_for
+
+    def counting(name: str) -> Any:
+        validator = real(name)
+
+        class Counting:
+            def iter_errors(self, data: object) -> Any:
+                for error in validator.iter_errors(data):
+                    read.append(error)
+                    yield error
+
+        return Counting()
+
+    monkeypatch.setattr(validate, "validator_for", counting)
+    text = Path("policies/pinggu_2020.yaml").read_text(encoding="utf-8")
+    text = text.replace("  source_text: texts/pinggu_ip_measures.zh.txt\n", "")  # (written elsewhere: not beside it)
+    rules_at = text[: text.index("\nrules:\n")].count("\n") + 3  # the line of the first rule written before the real ones
+    bad = "".join(f"  - {{idd: r{k}}}\n" for k in range(12_000))
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(text.replace("\nrules:\n", "\nrules:\n" + bad, 1), "p.yaml")
+    problems = caught.value.problems
+    assert len(read) == validate.MAX_POLICY_SCHEMA_ERRORS + 1 == 2001
+    assert len(problems) == load.MAX_POLICY_PROBLEMS + 1 == 101
+    # each `{idd: r0}` is five problems (cites, item_type, who missing; no form fits; `idd` unknown): twenty rules'
+    assert {p.line for p in problems[:-1]} == set(range(rules_at, rules_at + 20))
+    assert [p.line for p in problems[:-1]] == sorted(p.line for p in problems[:-1])  # type: ignore[type-var]
+    more = problems[-1]
+    assert (more.code, more.file, more.line, more.path) == ("more", "p.yaml", None, ())
+    assert tr(more.message, "zh") == "问题不止这里列出的 100 个：请改正后重新检查规则文件"
+    assert tr(more.message, "en") == "more problems than the 100 named here: correct these and check the policy again"
+    # a policy of fewer problems names them all, and says no more
+    few = "".join(f"  - {{idd: r{k}}}\n" for k in range(3))
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(text.replace("\nrules:\n", "\nrules:\n" + few, 1), "p.yaml")
+    assert len(caught.value.problems) == 15
+    assert "more" not in [p.code for p in caught.value.problems]
+    # the problems found when the rules are compiled are named as many: 150 rules of an item type the policy lacks
+    unknown = "".join(
+        f"  - {{id: r{k}, cites: 第五条第（一）项, item_type: nope{k}, who: {{kinds: [enterprise]}}, amount: {{fixed: 1万}}}}\n"
+        for k in range(150)
+    )
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(text.replace("\nrules:\n", "\nrules:\n" + unknown, 1), "p.yaml")
+    problems = caught.value.problems
+    assert [tr(p.message, "en") for p in problems[:2]] == ["unknown item type 'nope0'", "unknown item type 'nope1'"]
+    assert [p.line for p in problems[:-1]] == list(range(rules_at, rules_at + 100))
+    assert (problems[-1].code, len(problems)) == ("more", 101)
