@@ -1444,8 +1444,8 @@ def schema_problems(policy: CompiledPolicy, data: Any, partial: bool = False) ->
         if key not in said:  # (an item that is no object was said once for each item type it could be: 11 times)
             said.add(key)
             if len(problems) == MAX_CLAIM_PROBLEMS:
-                problems.sort(key=lambda p: tuple((0, x) if isinstance(x, int) else (1, str(x)) for x in p.path))
-                return [*problems, Problem(msg("claim.more_problems", n=MAX_CLAIM_PROBLEMS), code="claim.more")]
+                beyond = True
+                break
             problems.append(Problem(message, path=at, expected=expected, code=f"claim.{error.validator}"))
     problems.sort(key=lambda p: tuple((0, x) if isinstance(x, int) else (1, str(x)) for x in p.path))
     if beyond:
