@@ -34,6 +34,15 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _CHOSEN: ContextVar[str | None] = ContextVar("policy_engine_language", default=None)
 
 
+def _read_yaml(text: str) -> Any:
+    """A catalogue file's values, read by libyaml's safe loader where PyYAML has it: the engine's own catalogues (430
+    kB, both languages) took 0.76 s of CPU to read in Python, at the start of every command, worker and test process
+    that says a message; 0.06 s in C."""
+    if hasattr(yaml, "CSafeLoader"):
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(text)
+
+
 class CatalogueError(Exception):
     """The engine's own catalogue is broken (a bug caught by the tests, never a user's slip)."""
 
@@ -59,7 +68,7 @@ def catalogue(lang: str) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     where: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = _read_yaml(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             raise CatalogueError(f"{path}: a catalogue file is a mapping")
         for key, value in data.items():
