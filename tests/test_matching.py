@@ -270,6 +270,47 @@ def test_a_notice_says_what_the_profile_gives_that_the_policy_has_no_word_for(tm
     assert "(a misspelt name?): zzz, items[0].official_fee_paid (did you mean official_fees_paid?)" in english
 
 
+def test_an_item_type_a_character_off_is_left_out_and_the_notice_asks_for_the_type_meant(tmp_path: Path) -> None:
+    """`发明专利受权` (受 for 授) is no type of the measures: the item is left out, as a registry's record of what they
+    do not support (R9), and listed -- but as `items[5]` alone, where a sheet's cell written so is asked
+    "是否应为“发明专利授权（invention_patent_grant）”？". The notice now asks the same, in the sheet's words, and
+    names the type as written; a type near none (software_copyright) is listed as it was, with no guess."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    profile["items"] += [{"id": "x1", "type": "发明专利受权"}, {"id": "x2", "type": "software_copyright"}]
+    src, out = tmp_path / "p.json", tmp_path / "o"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "-q"]) == 0  # (left out: no error)
+    [m] = json.loads((out / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+    assert m["ignored"] == ["items[5]", "items[6]"]
+    assert [a["item_id"] for a in m["answers"] if a["item_type"] == "invention_patent_grant"] == ["p1"]  # (x1 not matched)
+    zh = (out / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
+    said = "本办法没有以下信息项，未予使用（是否拼写有误？）：items[5]（事项类型“发明专利受权”：是否应为“发明专利授权（invention_patent_grant）”？）、items[6]\n"
+    assert said in zh, zh[-400:]
+    assert "items[5]（事项类型“发明专利受权”：是否应为“发明专利授权（invention_patent_grant）”？）" in (
+        out / "notices" / "M-2021-001.zh.html"
+    ).read_text(encoding="utf-8")
+    en = (out / "notices" / "M-2021-001.en.txt").read_text(encoding="utf-8")
+    assert (
+        "(a misspelt name?): items[5] (item type '发明专利受权': did you mean 'invention_patent_grant (granted invention patent)'?), items[6]\n"
+    ) in en
+
+
+def test_an_item_of_another_policy_matched_with_it_is_asked_nothing(tmp_path: Path) -> None:
+    """Matched with the fictional district's measures (no funding year: each version at its own latest year), a
+    profile's `invention_patent_count` is that policy's item: Pinggu's match leaves it out and lists it, and asks
+    no "是否应为“发明专利授权（invention_patent_grant）”？" of it, near as the words are: it is not a slip."""
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    del profile["funding_year"]
+    profile["items"].append({"id": "x1", "type": "invention_patent_count"})
+    src, out = tmp_path / "p.json", tmp_path / "o"
+    src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    main(["match", "--policy", str(PINGGU), "--policy", str(FICTIONAL), str(src), "--out", str(out), "-q"])
+    [m] = [m for m in json.loads((out / "matches.jsonl").read_text(encoding="utf-8"))["matches"] if m["policy"] == "pinggu-ip-promotion"]
+    assert "items[5]" in m["ignored"]
+    zh = (out / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
+    assert "items[5]" in zh and "“invention_patent_count”" not in zh and "是否应为" not in zh
+
+
 def test_cli_example_outputs(tmp_path: Path) -> None:
     """The worked example of docs/matching.md, through the command: every output written, the amounts by hand."""
     out = tmp_path / "out"

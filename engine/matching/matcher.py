@@ -96,6 +96,9 @@ class PolicyMatch:
     answers: tuple[Answer, ...]
     evaluations: int  # real decisions run
     ignored: tuple[str, ...] = ()  # what the profile gives that this policy has no word for (see `ignored`)
+    #: (path, type as written) of each item left out whose type no policy matched has (`unknown_types`): the notice
+    #: asks whether it is one of this policy's types a character off (发明专利受权)
+    ignored_types: tuple[tuple[str, str], ...] = ()
     #: False: the profile gave no funding year and was matched at the version's last (its answers are that year's)
     year_given: bool = True
 
@@ -214,6 +217,18 @@ def ignored(policy: CompiledPolicy, data: Mapping[str, Any]) -> tuple[str, ...]:
             specs = policy.item_facts[raw["type"]]
             out += [f"items[{n}].{k}" for k in raw if k not in specs and k not in ("id", "type")]
     return tuple(out)
+
+
+def unknown_types(data: Mapping[str, Any], known_types: Collection[str]) -> tuple[tuple[str, str], ...]:
+    """(path, type as written) of each of the profile's items whose type none of `known_types` (every policy's
+    matched) is: left out of every match (R9: a registry's record of what the measures do not support, such as a
+    design patent; or a type's name a character off, 发明专利受权), never another matched policy's item."""
+    items = data.get("items")
+    return tuple(
+        (f"items[{n}]", raw["type"])
+        for n, raw in enumerate(items if isinstance(items, list) else [])
+        if isinstance(raw, Mapping) and isinstance(raw.get("type"), str) and raw["type"] not in known_types
+    )
 
 
 def _item(policy: CompiledPolicy, raw: Mapping[str, Any]) -> dict[str, Any]:

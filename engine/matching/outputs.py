@@ -25,6 +25,7 @@ from engine.explaining.render import renderer
 from engine.language.model import CompiledPolicy, Rule, Text
 from engine.matching.matcher import ELIGIBLE, HYPOTHETICAL, NEEDS, NOT_ELIGIBLE, Answer, Need, PolicyMatch, is_hypothetical
 from engine.records.batch import FAILURES_SHOWN, headings_of, in_language, problem_cells, said
+from engine.records.tabular import choice_guess
 
 LANGS = ("zh", "en")
 _STYLE = (Path(engine.explaining.__file__).parent / "templates" / "_style.css.j2").read_text(encoding="utf-8")
@@ -138,9 +139,14 @@ def _ignored_said(m: PolicyMatch) -> list[Msg | str]:
     """What a profile gave that the policy has no fact for, each with the fact it most likely misspells, as a
     notice says them."""
     out: list[Msg | str] = []
+    types = dict(m.ignored_types)
     for path in m.ignored:
-        guess = ignored_guess(m.policy, path)
-        out.append(msg("match.ignored_guess", path=path, guess=guess) if guess else path)
+        if path in types:  # an item of a type no policy has: asked, as a sheet asks, if it is a type a character off
+            guess = choice_guess({t: w for t, w in m.policy.item_type_labels.items() if t in m.policy.rules_by_type}, types[path])
+            out.append(msg("match.ignored_type_guess", path=path, type=types[path], guess=guess) if guess else path)
+            continue
+        fact = ignored_guess(m.policy, path)
+        out.append(msg("match.ignored_guess", path=path, guess=fact) if fact else path)
     return out
 
 

@@ -33,7 +33,7 @@ from engine.deciding.claims import parse_claim
 from engine.deciding.versions import PolicySet
 from engine.language.expressions import suggest
 from engine.language.model import CompiledPolicy
-from engine.matching.matcher import ignored, likely_year, match_claim, parse_profile
+from engine.matching.matcher import ignored, likely_year, match_claim, parse_profile, unknown_types
 from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_of, notice_files, result_dict
 from engine.records.batch import Progress, claim_problems, column_headings, said, said_problem
 from engine.records.inputs import open_claims, other_record
@@ -141,7 +141,10 @@ class Matching:
                 claim = parse_profile(policy, dict(joined), year, self.item_types)
                 history = self.ledger.history_for(policy, claim) if self.ledger is not None else []
                 found = match_claim(policy, claim, history)
-                result.matches.append(dataclasses.replace(found, ignored=ignored(policy, data), year_given=_year_given(data)))
+                left_out = ignored(policy, data), unknown_types(data, self.item_types)
+                result.matches.append(
+                    dataclasses.replace(found, ignored=left_out[0], ignored_types=left_out[1], year_given=_year_given(data))
+                )
             except EngineError as err:
                 if place is not None:
                     problems = [said_problem(p) for p in place(err)]

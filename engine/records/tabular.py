@@ -1255,19 +1255,23 @@ class Choices:
         if code is None:
             said = Label(self.headings(column))
             accepted = self.accepted(column, item_type)
-            near = self.nearest(column, item_type, text)
-            if near is not None:  # `发明专利受权`, `invention_patent_grnt`: the value meant, by its name and code
-                return None, msg("input.unknown_choice_close", word=text, column=said, close=near, accepted=accepted)
+            guess = choice_guess(self.table(column, item_type) or {}, text)
+            if guess is not None:  # `发明专利受权`, `invention_patent_grnt`: the value meant, by its name and code
+                return None, msg("input.unknown_choice_close", word=text, column=said, guess=guess, accepted=accepted)
             return None, msg("input.unknown_choice", word=text, column=said, accepted=accepted)
         return code, None
 
-    def nearest(self, column: str, item_type: str | None, word: str) -> Msg | None:
-        """The value of a closed-choice column whose code or name (Chinese or English) is nearest `word` -- one
-        written a character or two off -- as its label and code; None when none is near."""
-        table = self.table(column, item_type) or {}
-        names = {_fold(w): c for c, t in table.items() for w in (c, t.zh, t.en)}
-        close = difflib.get_close_matches(_fold(word), list(names), n=1, cutoff=0.6)
-        return msg("input.choice", label=Label(table[names[close[0]]]), code=names[close[0]]) if close else None
+
+def choice_guess(table: Mapping[str, Text], word: str) -> Msg | None:
+    """The value of a closed choice (code -> its words) whose code or name (Chinese or English) is nearest `word` --
+    one written a character or two off --, asked as its label and code (`是否应为“发明专利授权（invention_patent_grant）”？`);
+    None when none is near. The one near-miss question: a sheet's cell, and an item type a match leaves out."""
+    names = {_fold(w): c for c, t in table.items() for w in (c, t.zh, t.en)}
+    close = difflib.get_close_matches(_fold(word), list(names), n=1, cutoff=0.6)
+    if not close:
+        return None
+    code = names[close[0]]
+    return msg("input.choice_guess", choice=msg("input.choice", label=Label(table[code]), code=code))
 
 
 _NO_SPEC = FactSpec("", "string", Text("", ""), False, False, None)
