@@ -290,6 +290,35 @@ def test_an_unknown_chinese_label_names_the_accepted_ones(tmp_path: Path) -> Non
     assert said[1].startswith("证书：不是“本事项提交的证明材料”的可选值；可填（多个用“；”分隔）：营业执照（business_licence）")
 
 
+def test_a_near_miss_value_in_a_list_cell_is_offered_the_value_meant(tmp_path: Path) -> None:
+    """A documents cell of several values, one a character off (`营业执炤` for 营业执照), was said with the cell's
+    unknown values and the list alone ("营业执炤、证书：不是……的可选值；可填……"), where the same word alone in a
+    single-value cell is asked "是否应为“营业执照（business_licence）”？". Each unknown value of the cell is now asked
+    the same, after it; a value near none (`证书`) is named alone, as before; the cell's good value is no problem."""
+    header, rows = _rows(zh=True)
+    rows[1][header.index("本事项提交的证明材料")] = "营业执炤；获得相关授权专利或奖项、称号等项目的证明文件；证书"
+    path = tmp_path / "near.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    import engine
+    from engine.records.tabular import open_input
+
+    reader = open_input(path, engine.load_policy(POLICY))
+    (record,) = list(reader)
+    reader.close()
+    (problem,) = record.problems
+    assert (problem["field"], problem["row"]) == ("item.documents", 3)
+    with use_language("zh"):
+        said = tr(problem["message"])
+    assert said.startswith(
+        "营业执炤（是否应为“营业执照（business_licence）”？）、证书：不是“本事项提交的证明材料”的可选值；"
+        "可填（多个用“；”分隔）：营业执照（business_licence）"
+    ), said
+    assert str(problem["message"]).startswith(
+        "营业执炤 (did you mean 'business_licence (business licence)'?), 证书: not values of “documents submitted for this item”"
+    ), str(problem["message"])
+
+
 @pytest.mark.parametrize(
     ("written", "english_close"),
     [

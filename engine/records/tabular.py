@@ -1247,9 +1247,11 @@ class Choices:
             if text in NONE_WORDS:  # none at all, said (无, -): an empty cell is a list not given (unknown to a match)
                 return [], None
             codes, unknown = self.codes(column, item_type, text)
-            if unknown:
+            if unknown:  # each value of the cell that is none, asked as a single cell is if it is one a character off
+                table = self.table(column, item_type) or {}
+                words = [w if (g := choice_guess(table, w)) is None else msg("input.unknown_value_guess", word=w, guess=g) for w in unknown]
                 said = Label(self.headings(column))
-                return None, msg("input.unknown_choices", words=unknown, column=said, accepted=self.accepted(column, item_type))
+                return None, msg("input.unknown_choices", words=words, column=said, accepted=self.accepted(column, item_type))
             return codes, None
         code = self.code(column, item_type, text)
         if code is None:
