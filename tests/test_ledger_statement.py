@@ -133,6 +133,32 @@ def test_a_scope_is_said_by_the_applicants_name_and_the_policys_words_with_the_c
     assert cap.scope == (ENTERPRISE_ID, 2021)  # (the codes themselves are kept: the service's JSON gives them)
 
 
+def test_the_statement_is_headed_by_the_applicants_name_with_its_code_after(ledger_url: str, tmp_path: Path) -> None:
+    """The statement was headed by the code alone (`申请人 91110117MA01ABCD1F 的台账记录`), while its scopes said the
+    applicant by name. It is headed as a scope says it: the name its latest decision on record gives
+    (examples/round_2021.jsonl: 北京平谷示例科技有限公司), the code after; an applicant the ledger holds no decision
+    of is headed by the code written, alone."""
+    from engine.records.statement import statement_text
+
+    policy = engine.load_policy(POLICY)
+    with Ledger(ledger_url) as ledger:
+        every, of_2021 = statement(ledger, [policy], ENTERPRISE_ID), statement(ledger, [policy], ENTERPRISE_ID, 2021)
+        unknown = statement(ledger, [policy], "91110117MA01ABCD1X")
+    name = "北京平谷示例科技有限公司"
+    assert (
+        statement_text(every, "zh").splitlines()[0] == f"申请人 {name}（{ENTERPRISE_ID}） 的台账记录（现行的支持；封顶和次数按台账现状）："
+    )
+    assert statement_text(every, "en").splitlines()[0] == (
+        f"applicant {name} ({ENTERPRISE_ID}) in the ledger (grants in force; caps and limits as the ledger stands):"
+    )
+    assert statement_text(of_2021, "zh").splitlines()[0] == (
+        f"申请人 {name}（{ENTERPRISE_ID}） 在 2021 申报年度的台账记录（封顶和次数按台账现状，含其他年度）："
+    )
+    assert statement_text(unknown, "zh").splitlines()[0] == "申请人 91110117MA01ABCD1X 的台账记录（现行的支持；封顶和次数按台账现状）："
+    r = run(tmp_path, "--lang", "zh", "ledger", "statement", "--ledger", ledger_url, "--policy", str(POLICY), "--applicant", ENTERPRISE_ID)
+    assert r.returncode == 0 and r.stdout.startswith(f"申请人 {name}（{ENTERPRISE_ID}） 的台账记录"), r.stdout[:200]
+
+
 def test_an_applicant_id_typed_wrong_is_said_with_the_nearest(ledger_url: str, tmp_path: Path) -> None:
     """91110117MA01ABCD1X for …1F (its check character): '0 笔资助记录' read as "received nothing"."""
     for action in ("grants", "statement"):

@@ -78,6 +78,12 @@ class Statement:
     rooms: tuple[Room, ...]
     reversals: tuple[Mapping[str, Any], ...]
     findings: tuple[Mapping[str, Any], ...]
+    name: str | None = None  # the applicant's name as its latest decision on record gives it (None: none on record)
+
+    @property
+    def applicant(self) -> Text | str:
+        """The applicant as the statement is headed: by its name, its id after (as a scope is said), else its id."""
+        return named(self.name, self.applicant_id) if self.name else self.applicant_id
 
     @property
     def granted(self) -> Decimal:
@@ -161,13 +167,18 @@ def scope_words(
         if spec is not None and spec.type == "item_type":
             words = dict(policy.item_type_labels)
         if fact == "applicant.id" and str(value) in names:
-            out.append(Text(f"{names[str(value)]}（{value}）", f"{names[str(value)]} ({value})"))
+            out.append(named(names[str(value)], str(value)))
         elif str(value) in words:
             said = words[str(value)]
             out.append(Text(f"{said.zh}（{value}）", f"{said.en or said.zh} ({value})"))
         else:
             out.append(None)
     return tuple(out)
+
+
+def named(name: str, applicant_id: str) -> Text:
+    """An applicant by its name, its id after: 北京平谷示例科技有限公司（91110117MA01ABCD1F）."""
+    return Text(f"{name}（{applicant_id}）", f"{name} ({applicant_id})")
 
 
 def _spec_of(policy: CompiledPolicy, item_type: str, fact: str) -> FactSpec | None:
@@ -206,10 +217,10 @@ def statement(ledger: Ledger, versions: Sequence[CompiledPolicy], applicant_id: 
             )
         )
     lines.sort(key=lambda x: (x.funding_year, x.commit))  # (stable: a commit's grants in the ledger's order, its items')
-    names = {applicant_id: name} if (name := _name_of(ledger, grants)) else {}
-    return Statement(
-        applicant_id, year, tuple(lines), tuple(rooms(grants, versions, names)), tuple(reversals), tuple(ledger.findings(applicant_id))
-    )
+    name = _name_of(ledger, grants)
+    names = {applicant_id: name} if name else {}
+    found = tuple(ledger.findings(applicant_id))
+    return Statement(applicant_id, year, tuple(lines), tuple(rooms(grants, versions, names)), tuple(reversals), found, name)
 
 
 def _name_of(ledger: Ledger, grants: Sequence[Mapping[str, Any]]) -> str | None:
@@ -244,7 +255,7 @@ def statement_text(s: Statement, lang: str) -> str:
     def said_as(key: str, **kw: Any) -> str:
         return tr(msg(f"statement.{key}", **kw), lang)
 
-    out = [said_as("head" if s.year is None else "head_year", applicant=s.applicant_id, year=s.year)]
+    out = [said_as("head" if s.year is None else "head_year", applicant=s.applicant, year=s.year)]
     if not s.grants:
         out.append(said_as("no_grants"))
     for g in s.grants:
