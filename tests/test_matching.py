@@ -274,24 +274,27 @@ def test_an_item_type_a_character_off_is_left_out_and_the_notice_asks_for_the_ty
     """`发明专利受权` (受 for 授) is no type of the measures: the item is left out, as a registry's record of what they
     do not support (R9), and listed -- but as `items[5]` alone, where a sheet's cell written so is asked
     "是否应为“发明专利授权（invention_patent_grant）”？". The notice now asks the same, in the sheet's words, and
-    names the type as written; a type near none (software_copyright) is listed as it was, with no guess."""
+    names the type as written; a type near none (software_copyright) is listed as it was, with no guess, and so is a
+    registry's type the measures do not pay that shares words with one they do (design_patent_grant, 0.78 near
+    invention_patent_grant; trademark_insurance, 0.69 near patent_insurance): not a slip to mend by relabelling."""
     profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     profile["items"] += [{"id": "x1", "type": "发明专利受权"}, {"id": "x2", "type": "software_copyright"}]
+    profile["items"] += [{"id": "x3", "type": "design_patent_grant"}, {"id": "x4", "type": "trademark_insurance"}]
     src, out = tmp_path / "p.json", tmp_path / "o"
     src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
     assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "-q"]) == 0  # (left out: no error)
     [m] = json.loads((out / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
-    assert m["ignored"] == ["items[5]", "items[6]"]
+    assert m["ignored"] == ["items[5]", "items[6]", "items[7]", "items[8]"]
     assert [a["item_id"] for a in m["answers"] if a["item_type"] == "invention_patent_grant"] == ["p1"]  # (x1 not matched)
     zh = (out / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
-    said = "本办法没有以下信息项，未予使用（是否拼写有误？）：items[5]（事项类型“发明专利受权”：是否应为“发明专利授权（invention_patent_grant）”？）、items[6]\n"
+    said = "本办法没有以下信息项，未予使用（是否拼写有误？）：items[5]（事项类型“发明专利受权”：是否应为“发明专利授权（invention_patent_grant）”？）、items[6]、items[7]、items[8]\n"
     assert said in zh, zh[-400:]
     assert "items[5]（事项类型“发明专利受权”：是否应为“发明专利授权（invention_patent_grant）”？）" in (
         out / "notices" / "M-2021-001.zh.html"
     ).read_text(encoding="utf-8")
     en = (out / "notices" / "M-2021-001.en.txt").read_text(encoding="utf-8")
     assert (
-        "(a misspelt name?): items[5] (item type '发明专利受权': did you mean 'invention_patent_grant (granted invention patent)'?), items[6]\n"
+        "(a misspelt name?): items[5] (item type '发明专利受权': did you mean 'invention_patent_grant (granted invention patent)'?), items[6], items[7], items[8]\n"
     ) in en
 
 

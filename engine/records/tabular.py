@@ -1264,12 +1264,13 @@ class Choices:
         return code, None
 
 
-def choice_guess(table: Mapping[str, Text], word: str) -> Msg | None:
+def choice_guess(table: Mapping[str, Text], word: str, cutoff: float = 0.6) -> Msg | None:
     """The value of a closed choice (code -> its words) whose code or name (Chinese or English) is nearest `word` --
     one written a character or two off --, asked as its label and code (`是否应为“发明专利授权（invention_patent_grant）”？`);
-    None when none is near. The one near-miss question: a sheet's cell, and an item type a match leaves out."""
+    None when none is as near as `cutoff` (difflib's ratio). The one near-miss question: a sheet's cell, and an item
+    type a match leaves out."""
     names = {_fold(w): c for c, t in table.items() for w in (c, t.zh, t.en)}
-    close = difflib.get_close_matches(_fold(word), list(names), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(_fold(word), list(names), n=1, cutoff=cutoff)
     if not close:
         return None
     code = names[close[0]]
