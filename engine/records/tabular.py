@@ -93,6 +93,9 @@ XLSX_MAX_RATIO = 100  # uncompressed : compressed, of a part and of the whole, o
 XLSX_RATIO_FROM = 1024 * 1024
 XLSX_MAX_ROWS = 100_000  # rows of a sheet (row numbers: a row 1,048,576 counts as that many)
 XLSX_MAX_COLUMNS = 256  # columns of a header row, a sheet's or a CSV file's (the shipped policy's items sheet has 33)
+#: values of one list cell that are none of its choices asked for the one meant, each (the others are named alone):
+#: an Excel cell holds 32,767 characters, 5,000 such values, and each guess is a difflib search of the choices
+MAX_VALUES_GUESSED = 20
 CSV_MAX_LINE = 1024 * 1024  # characters of one physical line of a CSV file
 #: bytes of one line of a JSON Lines round: one application, bounded as a claim file is (`source.MAX_BYTES`); a longer
 #: line is passed over unread (a 30 MB line took 340 MB to decode), with its own error record
@@ -1157,6 +1160,8 @@ class Choices:
         self.types = {name: spec.type for name, spec in {**cols.claim, **cols.applicant, **cols.item}.items()}
         self.headings = cols.label  # a column's words: a refused choice names its column so (申请人类型), not by its code
         self._lookups: dict[tuple[str, str | None], dict[str, str | None]] = {}
+        #: of each lookup, the most pieces between 、 one of its words has (专利导航、预警、战略制定项目: 3)
+        self._spans: dict[tuple[str, str | None], int] = {}
 
     @staticmethod
     def _table(policy: CompiledPolicy, spec: FactSpec, declared: Any, doc: Mapping[str, Any]) -> dict[str, Text] | None:
@@ -1197,7 +1202,17 @@ class Choices:
                         continue
                     found[k] = None if k in found and found[k] != code else code  # a label naming two codes names none
             self._lookups[key] = found
+            self._spans[key] = max((k.count("、") for k in found), default=0) + 1
         return found
+
+    @staticmethod
+    def _guessed(table: Mapping[str, Text], word: str) -> Msg | str:
+        guess = choice_guess(table, word)
+        return word if guess is None else msg("input.unknown_value_guess", word=word, guess=guess)
+
+    def _span(self, column: str, item_type: str | None) -> int:
+        self._lookup(column, item_type)
+        return self._spans[(column, item_type if (column, item_type) in self.tables else None)]
 
     def code(self, column: str, item_type: str | None, word: str) -> str | None:
         """The code a cell's word stands for (the code itself or a label), or None."""
@@ -1208,7 +1223,7 @@ class Choices:
     def codes(self, column: str, item_type: str | None, text: str) -> tuple[list[str], list[str]]:
         """A list cell's codes, and the words that are none: values separated by `;`, `；`, a line break or `、`
         (a label holding `、` itself is read whole)."""
-        lookup = self._lookup(column, item_type)
+        lookup, span = self._lookup(column, item_type), self._span(column, item_type)
         out: list[str] = []
         unknown: list[str] = []
         for part in (p.strip() for p in LIST_SPLIT.split(text)):
@@ -1217,7 +1232,9 @@ class Choices:
             pieces = [p.strip() for p in part.split("、")]
             i = 0
             while i < len(pieces):
-                for j in range(len(pieces), i, -1):  # the longest run of pieces that is one label
+                # the longest run of pieces that is one label, of no more pieces than a label has: every run to the
+                # part's end was tried, joined and folded, from each piece (a cell of 1,000 values took 35 s)
+                for j in range(min(len(pieces), i + span), i, -1):
                     words = "、".join(pieces[i:j])
                     found = lookup.get(words) or lookup.get(_fold(words))
                     if found:
@@ -1249,7 +1266,7 @@ class Choices:
             codes, unknown = self.codes(column, item_type, text)
             if unknown:  # each value of the cell that is none, asked as a single cell is if it is one a character off
                 table = self.table(column, item_type) or {}
-                words = [w if (g := choice_guess(table, w)) is None else msg("input.unknown_value_guess", word=w, guess=g) for w in unknown]
+                words = [self._guessed(table, w) if n < MAX_VALUES_GUESSED else w for n, w in enumerate(unknown)]
                 said = Label(self.headings(column))
                 return None, msg("input.unknown_choices", words=words, column=said, accepted=self.accepted(column, item_type))
             return codes, None
