@@ -614,6 +614,8 @@ HOSTILE_CELLS = {
     "thousands groups": "1" + ",000" * 25_000 + "x",
     "spaced digits": " 1" * 50_000 + "x",
     "a 万 amount after spaces": "1" + " " * 100_000 + "万x",
+    # (a list cell's values: every run of them to the cell's end was tried as one label, from each)
+    "values between enumeration commas": "证书、" * 33_333,
 }
 
 
