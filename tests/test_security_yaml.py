@@ -844,6 +844,58 @@ def test_item_checks_carried_by_every_rule_are_bounded_too(monkeypatch: pytest.M
     assert "counted once for each rule they apply to" in tr(p.message, "en")
 
 
+def _checks_on_rules(checks: int, rules: int, applies_to: str = "") -> str:
+    """Pinggu's policy with `checks` item-level checks of a 9-character test (`claim.n>1`) and `rules` rules of item types
+    of their own, written before Pinggu's."""
+    text = Path("policies/pinggu_2020.yaml").read_text(encoding="utf-8")
+    text = text.replace("  source_text: texts/pinggu_ip_measures.zh.txt\n", "")
+    text = text.replace("\nclauses:\n", "\nclauses:\n  X: {text: 一, computable: true}\n", 1)
+    text = text.replace("\n  claim:\n", "\n  claim:\n    n: {type: integer, zh: 数, en: n}\n", 1)
+    types = "".join(f"  t{k}: {{zh: 类{k}, en: t{k}, facts: {{v: {{type: money, zh: 额, en: v}}}}}}\n" for k in range(rules))
+    text = text.replace("\nitem_types:\n", "\nitem_types:\n" + types, 1)
+    checks_text = "".join(
+        f"  - {{id: c{k}, cites: X, level: item, category: scope, {applies_to}test: 'claim.n>1', says: {{zh: 须, en: must}}}}\n"
+        for k in range(checks)
+    )
+    text = text.replace("\nchecks:\n", "\nchecks:\n" + checks_text, 1)
+    rules_text = "".join(
+        f"  - {{id: r{k}, cites: X, item_type: t{k}, who: {{kinds: [enterprise]}}, amount: {{rate: 50%, of: item.v}}}}\n"
+        for k in range(rules)
+    )
+    return text.replace("\nrules:\n", "\nrules:\n" + rules_text, 1)
+
+
+def test_the_checks_the_rules_carry_are_bounded_in_number_whatever_their_text() -> None:
+    """420 item-level checks of a 9-character test applied to 420 rules (a 0.2 MB policy, within the 2,000,000
+    characters of MAX_CARRIED_CHECK_TEXT) took 14 s and 470 MB to load; 2,500 checks applied to one rule made 0.5 MB of
+    trace for each item it decided. The checks are counted: over all rules, and for one item."""
+    from engine.language import compiler
+
+    assert (compiler.MAX_CARRIED_CHECKS, compiler.MAX_ITEM_CHECKS) == (10_000, 200)
+    # 100 checks on every rule: each new rule carries them and Pinggu's two checks for every item type (in the funding
+    # year, no double benefit), 102; after 98 rules 9,996, the 99th (rules[98]) passes 10,000
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(_checks_on_rules(100, 100), "p.yaml")
+    (p,) = caught.value.problems
+    assert (p.code, p.path) == ("too_large", ("rules", 98))
+    assert tr(p.message, "en") == (
+        "the item-level checks are more than 10,000 in all, each counted once for each rule it applies to (the rules carry them)"
+    )
+    assert tr(p.message, "zh") == "事项级检查按其适用的每条规则各计一次，合计超过 10,000 项（每条规则都带着这些检查）"
+    # one rule: 199 checks of its own item type and Pinggu's two are 201 for each item; 198 and two are 200, and load
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy_text(_checks_on_rules(199, 1, "applies_to: [t0], "), "p.yaml")
+    (p,) = caught.value.problems
+    assert (p.code, p.path) == ("too_large", ("rules", 0))
+    assert tr(p.message, "en") == (
+        "rule r0 puts each item through 201 checks (its conditions, caps and limits, and the item-level checks that apply"
+        " to it); at most 200"
+    )
+    assert tr(p.message, "zh") == "规则 r0 让每个事项经过 201 项检查（其本身的条件、封顶、次数限制，以及适用于它的事项级检查）；最多 200 项"
+    policy = engine.load_policy_text(_checks_on_rules(198, 1, "applies_to: [t0], "), "p.yaml")
+    assert len(policy.rules[0].item_checks) == 200
+
+
 def test_a_policys_problems_are_named_a_hundred_at_most_and_its_schema_errors_read_no_further(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -267,6 +267,15 @@ def _names_a_file(value: str) -> bool:
 MAX_EXPRESSION_TEXT = 100_000
 MAX_CARRIED_CHECK_TEXT = 2_000_000
 
+#: Bounds on how many checks the rules carry, whatever their text: each item-level check (of a test or of documents)
+#: counted once for each rule it applies to, over all rules, as the rules' generated code carries each (Pinggu's: 35;
+#: 420 checks of a 9-character test applied to 420 rules, a 0.2 MB policy within the text bound, took 14 s and 470
+#: MB to load); and the checks one item goes through, its rule's conditions, caps and limits with the item-level checks
+#: that apply to it (Pinggu's most: 6), each a step of its decision's trace (2,500 checks of one rule: 0.5 MB of
+#: trace an item, 9 MB of decision for 10 items).
+MAX_CARRIED_CHECKS = 10_000
+MAX_ITEM_CHECKS = 200
+
 #: Bound on the words one item's decision and explanation may carry: every wording of its rule and of the checks,
 #: caps and limits it applies, with the clauses, readings, notes and documents they name, the labels of the facts an
 #: item of its type may show and of the applicant kinds and roles its rule takes, each counted at every use (a YAML
@@ -289,6 +298,7 @@ class _Compiler:
         self.check_uses: dict[str, tuple[ParamUse, ...]] = {}  # item check id -> its parameter uses
         self.expression_text = 0  # characters of the expressions compiled so far (MAX_EXPRESSION_TEXT)
         self.carried_check_text = 0  # item checks' characters, once for each rule (MAX_CARRIED_CHECK_TEXT)
+        self.carried_checks = 0  # item checks, once for each rule (MAX_CARRIED_CHECKS)
 
     # --- helpers -------------------------------------------------------------
 
@@ -680,7 +690,8 @@ class _Compiler:
         applicant_checks, applicant_doc_checks, item_checks, item_doc_checks = self.checks(doc)
 
         rules, rules_by_type = self.rules(doc, shared_caps, shared_limits, item_checks, item_doc_checks)
-        self.words_bounded(rules, clauses, readings, notes)
+        if self.carried_checks <= MAX_CARRIED_CHECKS:  # (past it, every rule carries more than it may: said once)
+            self.words_bounded(rules, clauses, readings, notes)
 
         behaviours = self.behaviours(head)
         budget = head.get("round_budget")
@@ -1681,14 +1692,8 @@ class _Compiler:
                         msg(f"loading.compile.who_kind_among_{part}", names=sorted(kinds)),
                     )
         applicable = tuple(c for c in item_checks if c.item_types is None or item_type in c.item_types)
-        before, self.carried_check_text = (
-            self.carried_check_text,
-            self.carried_check_text + sum(len(c.expression.source) for c in applicable),
-        )
-        if before <= MAX_CARRIED_CHECK_TEXT < self.carried_check_text:  # (said once, at the rule that passes it)
-            carried = msg("loading.compile.carried_checks_too_large", limit=MAX_CARRIED_CHECK_TEXT)
-            self.error(path, carried, msg("loading.compile.expressions_too_large_expected"), code="too_large")
         applicable_docs = tuple(c for c in item_doc_checks if c.item_types is None or item_type in c.item_types)
+        self.carried(r["id"], path, applicable, len(applicable_docs), len(tests) + len(caps) + len(limits))
         uses = [u for c in applicable for u in self.check_uses.get(c.id, ())] + self.param_sink
         self.param_sink = None
         return Rule(
@@ -1712,6 +1717,26 @@ class _Compiler:
             selection=self.selection(r, path, item_type, cites),
             param_uses=tuple({(u.parameter.name, u.date.source): u for u in uses}.values()),
         )
+
+    def carried(self, rule_id: str, path: Path_, checks: tuple[Test, ...], doc_checks: int, own: int) -> None:
+        """The item-level checks a rule carries (`checks`, and `doc_checks` of documents) within the bounds: their text
+        and their number over all rules (MAX_CARRIED_CHECK_TEXT, MAX_CARRIED_CHECKS: each said once, at the rule that
+        passes it), and with the rule's `own` conditions, caps and limits, the checks one item goes through
+        (MAX_ITEM_CHECKS, said at each rule past it)."""
+        text_before, self.carried_check_text = (
+            self.carried_check_text,
+            self.carried_check_text + sum(len(c.expression.source) for c in checks),
+        )
+        if text_before <= MAX_CARRIED_CHECK_TEXT < self.carried_check_text:
+            carried = msg("loading.compile.carried_checks_too_large", limit=MAX_CARRIED_CHECK_TEXT)
+            self.error(path, carried, msg("loading.compile.expressions_too_large_expected"), code="too_large")
+        before, self.carried_checks = self.carried_checks, self.carried_checks + len(checks) + doc_checks
+        if before <= MAX_CARRIED_CHECKS < self.carried_checks:
+            many = msg("loading.compile.carried_checks_too_many", limit=f"{MAX_CARRIED_CHECKS:,}")
+            self.error(path, many, msg("loading.compile.expressions_too_large_expected"), code="too_large")
+        if (n := len(checks) + doc_checks + own) > MAX_ITEM_CHECKS:
+            said = msg("loading.compile.item_checks_too_many", id=rule_id, n=f"{n:,}", limit=f"{MAX_ITEM_CHECKS:,}")
+            self.error(path, said, msg("loading.compile.item_checks_too_many_expected"), code="too_large")
 
     def subject(self, r: dict[str, Any], path: Path_, item_type: str, cites: str) -> Subject | None:
         """A rule's subject (only the highest / 补差); `later` only with pays: highest."""
