@@ -628,6 +628,18 @@ def _rates_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple[D
                 yield from _rates_of(p, (*at, "least", j))
 
 
+#: lint's findings named, in the order of their lines; past them one more says how many there are in all. A check no
+#: claim can pass, applied to every rule, is said at each: 85 of them on 114 rules (a 0.1 MB policy) were 9,690 errors,
+#: 2.2 MB of text (3.4 MB as JSON)
+MAX_LINT_PROBLEMS = 100
+
+
+def _first_names(names: list[str]) -> list[str]:
+    """The first five of `names`, then "…" if there are more: the standing checks that refuse a kind are named for
+    each rule of that kind (800 checks on 800 rules: 4.2 MB of lint)."""
+    return names[:5] + (["…"] if len(names) > 5 else [])
+
+
 class _Linter:
     """What the lint passes share: the policy, its source (for positions), fact specs and domains."""
 
@@ -683,7 +695,18 @@ class _Linter:
             problems.append(self.problem(first, said, "chinese_only", "warning", msg("lint.chinese_only_fix")))
         problems += self.override_placeholders()
         problems += self.template_fields()
-        return sorted(problems, key=lambda p: (p.line or 0, p.column or 0, p.code))
+        return self.named(sorted(problems, key=lambda p: (p.line or 0, p.column or 0, p.code)))
+
+    def named(self, problems: list[Problem]) -> list[Problem]:
+        """`problems`, at most MAX_LINT_PROBLEMS of them, and one saying how many there are in all where there are
+        more: an error if one of those not named is, so that lint fails as it would have."""
+        if len(problems) <= MAX_LINT_PROBLEMS:
+            return problems
+        errors = sum(p.severity == "error" for p in problems)
+        said = msg("lint.more_problems", n=MAX_LINT_PROBLEMS, errors=f"{errors:,}", warnings=f"{len(problems) - errors:,}")
+        severity = "error" if any(p.severity == "error" for p in problems[MAX_LINT_PROBLEMS:]) else "warning"
+        more = Problem(said, (), self.source.file, None, None, None, "lint.more", severity)
+        return [*problems[:MAX_LINT_PROBLEMS], more]
 
     def override_placeholders(self) -> list[Problem]:
         """A message override with a placeholder its message has in no language of its scope (`{amout}` for
@@ -838,7 +861,7 @@ class _Reachability(_Pass):
         self.specs = self.lint.specs(rule)
         self.bounds = fact_bounds(self.specs)
         if not self.reach:
-            detail = _either([msg("lint.blocked_by", kind=k, checks=list(blocked[k])) for k in sorted(rule.kinds)], "lint.and")
+            detail = _either([msg("lint.blocked_by", kind=k, checks=_first_names(blocked[k])) for k in sorted(rule.kinds)], "lint.and")
             self.add(
                 (*at.path, "who", "kinds"),
                 msg("lint.rule_can_never_apply", id=rule.id, detail=detail),
@@ -849,7 +872,7 @@ class _Reachability(_Pass):
         for k in sorted(rule.kinds - set(self.reach)):
             self.add(
                 (*at.path, "who", "kinds"),
-                msg("lint.rule_admits_but_always", id=rule.id, k=k, names=list(blocked[k])),
+                msg("lint.rule_admits_but_always", id=rule.id, k=k, names=_first_names(blocked[k])),
                 "kind_unreachable",
                 "warning",
             )
