@@ -325,7 +325,19 @@ def test_syntax_problems_are_policy_errors_with_a_position(text: str) -> None:
 _CONSTANT = re.compile(r"^(?:([a-z_]+)\.)?([A-Z][A-Z0-9]*_[A-Z0-9_]+)$")  # `MAX_NODES`, `expressions.MAX_NODES`
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 #: The modules whose limit constants (MAX_*, XLSX_*, CSV_*, REPORT_*) must all appear in a SECURITY.md table.
-_LIMIT_MODULES = ("source", "load", "validate", "expressions", "compiler", "claims", "quantities", "templating", "tabular", "lint")
+_LIMIT_MODULES = (
+    "source",
+    "load",
+    "validate",
+    "expressions",
+    "compiler",
+    "claims",
+    "quantities",
+    "templating",
+    "tabular",
+    "lint",
+    "casefile",
+)
 _LIMIT_NAME = re.compile(r"^(MAX|XLSX|CSV|REPORT)_[A-Z0-9_]+$")
 
 
@@ -935,6 +947,35 @@ def test_lints_findings_are_named_a_hundred_at_most_then_how_many_in_all() -> No
         "rule pledge-loan-interest can never apply: every applicant kind it admits is refused by a standing check"
         " (enterprise by c0, c1, c2, c3, c4, …)"
     )
+
+
+def test_a_case_files_problems_are_named_a_hundred_at_most_and_the_cases_after_are_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100,000 cases of `1` (a 0.2 MB case file) were 100,000 problems for `test` and `coverage`: 12.8 s, 11 MB of
+    message. A hundred are named, in the order of the cases, then one more says there are others; no case after the
+    one past the hundredth problem is read."""
+    from engine.officer import casefile
+
+    assert casefile.MAX_CASE_FILE_PROBLEMS == 100
+    read: list[object] = []
+    real = casefile._unknown_case_keys
+    monkeypatch.setattr(casefile, "_unknown_case_keys", lambda spec: read.append(spec) or real(spec))
+    path = tmp_path / "cases.yaml"
+    path.write_text("cases: [" + ", ".join(["1"] * 5000) + "]\n", encoding="utf-8")
+    with pytest.raises(casefile.CaseFileError) as caught:
+        casefile.load_case_file(path)
+    *named, more = caught.value.problems
+    assert len(read) == 101  # (each case of `1` is asked its keys once; the 101st makes more problems than are named)
+    assert [(p.path, p.line, p.column, p.code) for p in named] == [(("cases", k), 1, 9 + 3 * k, "case.shape") for k in range(100)]
+    assert tr(named[0].message, "en") == "a case needs `claim:` (or `round:`) and a non-empty `expect:`"
+    assert (more.code, more.file, more.line, more.path) == ("more", str(path), None, ())
+    assert tr(more.message, "en") == "more problems than the 100 named here: correct these and run the cases again"
+    assert tr(more.message, "zh") == "问题不止这里列出的 100 个：请改正后重新运行用例"
+    path.write_text("cases: [1, 1, 1]\n", encoding="utf-8")  # fewer are all named, and no more
+    with pytest.raises(casefile.CaseFileError) as caught:
+        casefile.load_case_file(path)
+    assert [p.code for p in caught.value.problems] == ["case.shape"] * 3
 
 
 def test_a_policys_problems_are_named_a_hundred_at_most_and_its_schema_errors_read_no_further(
