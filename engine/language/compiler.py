@@ -272,9 +272,10 @@ MAX_CARRIED_CHECK_TEXT = 2_000_000
 #: 420 checks of a 9-character test applied to 420 rules, a 0.2 MB policy within the text bound, took 14 s and 470
 #: MB to load); and the checks one item goes through, its rule's conditions, caps and limits with the item-level checks
 #: that apply to it (Pinggu's most: 6), each a step of its decision's trace (2,500 checks of one rule: 0.5 MB of
-#: trace an item, 9 MB of decision for 10 items).
+#: trace an item, 9 MB of decision for 10 items; at 200, a claim of 1,000 items was 73 MB of decision and 775 MB of
+#: memory to make it; at 60, 22 MB and 264 MB, where Pinggu's 1,000 items are 5.6 MB and 92 MB).
 MAX_CARRIED_CHECKS = 10_000
-MAX_ITEM_CHECKS = 200
+MAX_ITEM_CHECKS = 60
 
 #: Bound on the words one item's decision and explanation may carry: every wording of its rule and of the checks,
 #: caps and limits it applies, with the clauses, readings, notes and documents they name, the labels of the facts an
