@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -170,6 +170,29 @@ class Problem:
             "expected": tr(self.expected) if self.expected is not None else None,
             **({"item_id": self.item_id} if self.item_id is not None else {}),
         }
+
+
+def first_named(
+    problems: list[Problem],
+    limit: int,
+    more: Callable[[int], Msg],
+    file: str | None = None,
+    *,
+    beyond: bool = False,
+    code: str = "more",
+) -> list[Problem]:
+    """`problems`, at most `limit` of them, and where there are others (`beyond`: others not read) one more, said by
+    `more(n)` of the `n` named ("more problems than the {n} named here"): saying thousands cost more than finding them,
+    and a reader mends the first hundred before reading again. The one road for a policy, a case file and lint."""
+    if len(problems) <= limit and not beyond:
+        return problems
+    named = problems[:limit]
+    return [*named, Problem(more(len(named)), file=file, code=code, severity=_more_severity(problems[limit:]))]
+
+
+def _more_severity(unnamed: list[Problem]) -> str:
+    """An error if one of those not named is (lint's warnings after a hundred named must not pass an error unseen)."""
+    return "error" if not unnamed or any(p.severity == "error" for p in unnamed) else "warning"
 
 
 @dataclass

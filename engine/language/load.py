@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.core.errors import PolicyError, Problem
+from engine.core.errors import PolicyError, Problem, first_named
 from engine.core.i18n import msg
 from engine.language import kinds
 from engine.language.compiler import compile_policy
@@ -51,12 +51,7 @@ MAX_POLICY_PROBLEMS = 100
 
 
 def _named(source: Source, problems: list[Problem], beyond: bool = False) -> list[Problem]:
-    """`problems`, at most MAX_POLICY_PROBLEMS of them, and one saying there are more where there are (`beyond`: more
-    were not read)."""
-    if len(problems) <= MAX_POLICY_PROBLEMS and not beyond:
-        return problems
-    named = problems[:MAX_POLICY_PROBLEMS]
-    return [*named, Problem(msg("loading.more_problems", n=len(named)), file=source.file, code="more")]
+    return first_named(problems, MAX_POLICY_PROBLEMS, lambda n: msg("loading.more_problems", n=n), source.file, beyond=beyond)
 
 
 def _once(problems: list[Problem]) -> list[Problem]:

@@ -63,7 +63,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import i18n
-from engine.core.errors import EngineError, Problem, format_path
+from engine.core.errors import EngineError, Problem, first_named, format_path
 from engine.core.i18n import Msg, lookup, msg, tr
 from engine.explaining.catalogue import PLACEHOLDER
 from engine.explaining.fields import unknown_fields
@@ -700,13 +700,12 @@ class _Linter:
     def named(self, problems: list[Problem]) -> list[Problem]:
         """`problems`, at most MAX_LINT_PROBLEMS of them, and one saying how many there are in all where there are
         more: an error if one of those not named is, so that lint fails as it would have."""
-        if len(problems) <= MAX_LINT_PROBLEMS:
-            return problems
         errors = sum(p.severity == "error" for p in problems)
-        said = msg("lint.more_problems", n=MAX_LINT_PROBLEMS, errors=f"{errors:,}", warnings=f"{len(problems) - errors:,}")
-        severity = "error" if any(p.severity == "error" for p in problems[MAX_LINT_PROBLEMS:]) else "warning"
-        more = Problem(said, (), self.source.file, None, None, None, "lint.more", severity)
-        return [*problems[:MAX_LINT_PROBLEMS], more]
+
+        def said(n: int) -> Msg:
+            return msg("lint.more_problems", n=n, errors=f"{errors:,}", warnings=f"{len(problems) - errors:,}")
+
+        return first_named(problems, MAX_LINT_PROBLEMS, said, self.source.file, code="lint.more")
 
     def override_placeholders(self) -> list[Problem]:
         """A message override with a placeholder its message has in no language of its scope (`{amout}` for
