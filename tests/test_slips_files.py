@@ -290,13 +290,8 @@ def test_an_unknown_chinese_label_names_the_accepted_ones(tmp_path: Path) -> Non
     assert said[1].startswith("证书：不是“本事项提交的证明材料”的可选值；可填（多个用“；”分隔）：营业执照（business_licence）")
 
 
-def test_a_near_miss_value_in_a_list_cell_is_offered_the_value_meant(tmp_path: Path) -> None:
-    """A documents cell of several values, one a character off (`营业执炤` for 营业执照), was said with the cell's
-    unknown values and the list alone ("营业执炤、证书：不是……的可选值；可填……"), where the same word alone in a
-    single-value cell is asked "是否应为“营业执照（business_licence）”？". Each unknown value of the cell is now asked
-    the same, after it; a value near none (`证书`) is named alone, as before; the cell's good value is no problem."""
-    header, rows = _rows(zh=True)
-    rows[1][header.index("本事项提交的证明材料")] = "营业执炤；获得相关授权专利或奖项、称号等项目的证明文件；证书"
+def _the_one_problem(tmp_path: Path, header: list[str], rows: list[list[str]]) -> dict[str, Any]:
+    """The one problem of the one application of a CSV round of these rows, as the round's reader gives it."""
     path = tmp_path / "near.csv"
     with open(path, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([header, *rows])
@@ -307,6 +302,17 @@ def test_a_near_miss_value_in_a_list_cell_is_offered_the_value_meant(tmp_path: P
     (record,) = list(reader)
     reader.close()
     (problem,) = record.problems
+    return problem
+
+
+def test_a_near_miss_value_in_a_list_cell_is_offered_the_value_meant(tmp_path: Path) -> None:
+    """A documents cell of several values, one a character off (`营业执炤` for 营业执照), was said with the cell's
+    unknown values and the list alone ("营业执炤、证书：不是……的可选值；可填……"), where the same word alone in a
+    single-value cell is asked "是否应为“营业执照（business_licence）”？". Each unknown value of the cell is now asked
+    the same, after it; a value near none (`证书`) is named alone, as before; the cell's good value is no problem."""
+    header, rows = _rows(zh=True)
+    rows[1][header.index("本事项提交的证明材料")] = "营业执炤；获得相关授权专利或奖项、称号等项目的证明文件；证书"
+    problem = _the_one_problem(tmp_path, header, rows)
     assert (problem["field"], problem["row"]) == ("item.documents", 3)
     with use_language("zh"):
         said = tr(problem["message"])
@@ -332,16 +338,7 @@ def test_a_near_miss_item_type_in_a_sheet_is_offered_the_type_meant(tmp_path: Pa
     the type meant, by its name and code, before the list; a word near none ('公司', above) is offered none."""
     header, rows = _rows(zh=True)
     rows[0][header.index("事项类型")] = written
-    path = tmp_path / "near.csv"
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows([header, *rows])
-    import engine
-    from engine.records.tabular import open_input
-
-    reader = open_input(path, engine.load_policy(POLICY))
-    (record,) = list(reader)
-    reader.close()
-    (problem,) = record.problems
+    problem = _the_one_problem(tmp_path, header, rows)
     assert problem["field"] == "item.type"
     with use_language("zh"):
         said = tr(problem["message"])
