@@ -463,6 +463,8 @@ def test_security_md_states_the_policy_schemas_bounds_on_words_and_lists() -> No
     assert f"ids of at most {defs['reading_id']['maxLength']} characters" in readings
     order = defs["rule"]["properties"]["selection"]["properties"]["order"]
     assert f"at most {order['maxItems']} ranking keys" in _security_row("round selection")
+    types = _security_row("item types")
+    assert f"at most {top['item_types']['maxProperties']} item types" in types and f"{top['rules']['maxItems']} rules" in types
 
 
 #: tests the docs still name by an earlier name (in a paragraph of its time), each with its name now, which the doc
