@@ -1187,7 +1187,7 @@ class Choices:
 
     def _lookup(self, column: str, item_type: str | None) -> dict[str, str | None]:
         """folded code or label -> code (None where a label names two codes)."""
-        key = (column, item_type if (column, item_type) in self.tables else None)
+        key = self._key(column, item_type)
         found = self._lookups.get(key)
         if found is None:
             table = self.tables.get(key) or {}
@@ -1210,9 +1210,13 @@ class Choices:
         guess = choice_guess(table, word)
         return word if guess is None else msg("input.unknown_value_guess", word=word, guess=guess)
 
+    def _key(self, column: str, item_type: str | None) -> tuple[str, str | None]:
+        """The table a column's cell is read by: its item type's own, else the column's."""
+        return column, item_type if (column, item_type) in self.tables else None
+
     def _span(self, column: str, item_type: str | None) -> int:
         self._lookup(column, item_type)
-        return self._spans[(column, item_type if (column, item_type) in self.tables else None)]
+        return self._spans[self._key(column, item_type)]
 
     def code(self, column: str, item_type: str | None, word: str) -> str | None:
         """The code a cell's word stands for (the code itself or a label), or None."""
