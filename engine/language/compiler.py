@@ -268,12 +268,14 @@ MAX_EXPRESSION_TEXT = 100_000
 MAX_CARRIED_CHECK_TEXT = 2_000_000
 
 #: Bounds on how many checks the rules carry, whatever their text: each item-level check (of a test or of documents)
-#: counted once for each rule it applies to, over all rules, as the rules' generated code carries each (Pinggu's: 35;
+#: counted once for each rule it applies to, over all rules, as the rules' generated code carries each (the shipped policy's: 35;
 #: 420 checks of a 9-character test applied to 420 rules, a 0.2 MB policy within the text bound, took 14 s and 470
 #: MB to load); and the checks one item goes through, its rule's conditions, caps and limits with the item-level checks
-#: that apply to it (Pinggu's most: 6), each a step of its decision's trace (2,500 checks of one rule: 0.5 MB of
+#: that apply to it (the shipped policy's most: 6), each a step of its decision's trace (2,500 checks of one rule: 0.5 MB of
 #: trace an item, 9 MB of decision for 10 items; at 200, a claim of 1,000 items was 73 MB of decision and 775 MB of
-#: memory to make it; at 60, 22 MB and 264 MB, where Pinggu's 1,000 items are 5.6 MB and 92 MB).
+#: memory to make it; at 60, 22 MB and 264 MB, where the shipped policy's 1,000 items are 5.6 MB and 92 MB). Of at most
+#: 100 rules, only rules each past MAX_ITEM_CHECKS reach MAX_CARRIED_CHECKS: refused, they are compiled on, and it
+#: bounds that work.
 MAX_CARRIED_CHECKS = 10_000
 MAX_ITEM_CHECKS = 60
 

@@ -64,7 +64,7 @@ FINE_DIFF_CHARS = 2_000
 #: and in one diff, all texts together, at most this many cells (a middle's characters times the other's) compared
 #: character by character; past them a change is shown whole between what is the same. SequenceMatcher costs up to
 #: about 0.1 µs a cell: 40 texts of 2,000 changed characters (20 readings, two 0.24 MB policies) took 12 s, 400 (two
-#: 1.7 MB policies) 147 s. Pinggu's revision compares 7 cells
+#: 1.7 MB policies) 147 s. the shipped policy's revision compares 7 cells
 MAX_FINE_DIFF_CELLS = 10_000_000
 
 

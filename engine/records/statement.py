@@ -177,7 +177,7 @@ def scope_words(
 
 
 def named(name: str, applicant_id: str) -> Text:
-    """An applicant by its name, its id after: 北京平谷示例科技有限公司（91110117MA01ABCD1F）."""
+    """An applicant by its name, its id after: 名称（统一社会信用代码）, name (id)."""
     return Text(f"{name}（{applicant_id}）", f"{name} ({applicant_id})")
 
 
