@@ -183,7 +183,7 @@ def first_named(
 ) -> list[Problem]:
     """`problems`, at most `limit` of them, and where there are others (`beyond`: others not read) one more, said by
     `more(n)` of the `n` named ("more problems than the {n} named here"): saying thousands cost more than finding them,
-    and a reader mends the first hundred before reading again. The one road for a policy, a case file and lint."""
+    and a reader mends the first hundred before reading again. The one road for a policy, a case file, lint, a claim and a recorded decision."""
     if len(problems) <= limit and not beyond:
         return problems
     named = problems[:limit]

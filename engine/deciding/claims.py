@@ -29,7 +29,7 @@ import jsonschema
 from jsonschema import Draft202012Validator
 
 from engine.core.characters import BIDI, FORMAT_ASTRAL, FORMAT_BMP
-from engine.core.errors import ClaimError, PathPart, Problem, json_kind, json_reason
+from engine.core.errors import ClaimError, PathPart, Problem, first_named, json_kind, json_reason
 from engine.core.i18n import Clipped, Msg, clip_text, language, msg
 from engine.core.identifiers import FORMATS, FORMS, PROBLEMS, form_of, slip_of
 from engine.core.jsonpos import first_duplicate, json_positions, locate_in, where_constant, where_refused
@@ -1448,9 +1448,7 @@ def schema_problems(policy: CompiledPolicy, data: Any, partial: bool = False) ->
                 break
             problems.append(Problem(message, path=at, expected=expected, code=f"claim.{error.validator}"))
     problems.sort(key=lambda p: tuple((0, x) if isinstance(x, int) else (1, str(x)) for x in p.path))
-    if beyond:
-        return [*problems, Problem(msg("claim.more_problems", n=len(problems)), code="claim.more")]
-    return problems
+    return first_named(problems, MAX_CLAIM_PROBLEMS, lambda n: msg("claim.more_problems", n=n), beyond=beyond, code="claim.more")
 
 
 def _partial_gap(path: tuple[PathPart, ...], error: Any) -> bool:

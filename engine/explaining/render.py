@@ -55,7 +55,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from engine.core.characters import CONTROLS, FORMAT_ASTRAL, FORMAT_BMP
-from engine.core.errors import ClaimError, Problem
+from engine.core.errors import ClaimError, Problem, first_named
 from engine.core.i18n import MESSAGE_DIR, Msg, msg, tr
 from engine.core.version import __version__
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, in_engine_context
@@ -603,11 +603,11 @@ def check_recorded_form(data: Mapping[str, Any], file: str) -> None:
             unknown(data.get(where) if where else data, node.get("properties"), (where,) if where else (), _BATCH_KEYS.get(where, ()))
         for i, item in enumerate(data.get("items") or ()):
             unknown(item, schema["$defs"]["item"].get("properties"), ("items", i), _BATCH_KEYS["items"])
-    if len(problems) > MAX_RECORDED_PROBLEMS:
-        more = msg("render.more_problems", n=MAX_RECORDED_PROBLEMS)
-        problems[MAX_RECORDED_PROBLEMS:] = [Problem(more, path=(), file=file, code="decision")]
     if problems:
-        raise ClaimError(problems, msg("render.not_recorded"))
+        raise ClaimError(
+            first_named(problems, MAX_RECORDED_PROBLEMS, lambda n: msg("render.more_problems", n=n), file, code="decision"),
+            msg("render.not_recorded"),
+        )
 
 
 def check_recorded_rules(policy: CompiledPolicy, data: Mapping[str, Any], file: str) -> None:

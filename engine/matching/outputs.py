@@ -146,9 +146,9 @@ def _ignored_said(m: PolicyMatch) -> list[Msg | str]:
     notice says them."""
     out: list[Msg | str] = []
     types = dict(m.ignored_types)
+    supported = {t: w for t, w in m.policy.item_type_labels.items() if t in m.policy.rules_by_type} if types else {}
     for path in m.ignored:
         if path in types:  # an item of a type no policy has: asked, as a sheet asks, if it is a type a character off
-            supported = {t: w for t, w in m.policy.item_type_labels.items() if t in m.policy.rules_by_type}
             guess = choice_guess(supported, types[path], cutoff=_TYPE_GUESS_CUTOFF)
             out.append(msg("match.ignored_type_guess", path=path, type=types[path], guess=guess) if guess else path)
             continue

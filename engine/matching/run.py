@@ -135,15 +135,15 @@ class Matching:
         profile_id = data.get("claim_id") if isinstance(data.get("claim_id"), str) else str(applicant.get("id", number))
         result = ProfileResult(str(profile_id), str(applicant.get("id", "")), str(applicant.get("name", applicant.get("id", ""))))
         pairs, result.errors = self.versions_for(data)
+        types_left_out = unknown_types(data, self.item_types)  # (of the profile: no policy matched has them)
         for policy, year in pairs:
             try:
                 joined = self.ledger.with_facts_on_record(policy, data) if self.ledger is not None else data
                 claim = parse_profile(policy, dict(joined), year, self.item_types)
                 history = self.ledger.history_for(policy, claim) if self.ledger is not None else []
                 found = match_claim(policy, claim, history)
-                left_out = ignored(policy, data), unknown_types(data, self.item_types)
                 result.matches.append(
-                    dataclasses.replace(found, ignored=left_out[0], ignored_types=left_out[1], year_given=_year_given(data))
+                    dataclasses.replace(found, ignored=ignored(policy, data), ignored_types=types_left_out, year_given=_year_given(data))
                 )
             except EngineError as err:
                 if place is not None:
