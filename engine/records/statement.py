@@ -105,10 +105,13 @@ def rooms(grants: Iterable[Mapping[str, Any]], versions: Iterable[CompiledPolicy
     by_hash = {p.content_hash: p for p in versions}
     caps: dict[tuple[str, str], dict[str, Any]] = {}
     limits: dict[tuple[str, str], dict[str, Any]] = {}
+    # each version's caps and limits by id, made once a version (they were made again for every grant)
+    cap_ids = {h: {c.id: (r, c) for r in p.rules for c in r.caps} for h, p in by_hash.items()}
+    limit_ids = {h: {lim.id: (r, lim) for r in p.rules for lim in r.limits} for h, p in by_hash.items()}
     for g in grants:
         made_by = by_hash.get(str(g.get("policy_hash", "")))
-        cap_of = {c.id: (r, c) for r in made_by.rules for c in r.caps} if made_by else {}
-        limit_of = {lim.id: (r, lim) for r in made_by.rules for lim in r.limits} if made_by else {}
+        cap_of = cap_ids.get(str(g.get("policy_hash", "")), {})
+        limit_of = limit_ids.get(str(g.get("policy_hash", "")), {})
         for c in g["consumes"]:
             scope = tuple(c["scope"])
             key = json.dumps(c["scope"], ensure_ascii=False)
