@@ -1785,9 +1785,10 @@ class Ledger:
         budget_cents = _cents(budget, msg("ledger.budget.the_budget"))
         if q_units <= 0:
             raise LedgerError(msg("ledger.budget.quantum", quantum=quantum))
+        a_grant = msg("ledger.budget.a_grant")  # (made once: per grant it was a third of the round's scaling)
         with self.db.locked():
             where = "round = ? AND superseded = 0"
-            total_cents = sum(_cents(Decimal(u), msg("ledger.budget.a_grant")) for _, u in self._pages("unscaled_amount", where, (rnd,)))
+            total_cents = sum(_cents(Decimal(u), a_grant) for _, u in self._pages("unscaled_amount", where, (rnd,)))
             if total_cents <= budget_cents:
                 self.db.execute("UPDATE grants SET amount = unscaled_amount, scale_rem = NULL WHERE round = ?", (rnd,))
                 self.db.execute("DELETE FROM rounds WHERE round = ?", (rnd,))
@@ -1797,7 +1798,7 @@ class Ledger:
             rounded = 0
             rows: list[tuple[str, int, int]] = []
             for gid, unscaled in self._pages("unscaled_amount", where, (rnd,)):
-                numerator = _cents(Decimal(unscaled), msg("ledger.budget.a_grant")) * budget_cents
+                numerator = _cents(Decimal(unscaled), a_grant) * budget_cents
                 units = round_units(numerator, denominator, mode)
                 rounded += units
                 rows.append((format_money(quantum * units), numerator - units * denominator, gid))  # scale_rem: exact - rounded, x D
