@@ -294,3 +294,26 @@ def test_r01_an_enterprise_is_not_saved_by_a_household_registration(policy: engi
     d, out = decided(policy, "a12b_enterprise_with_a_household_registration")
     assert [r["check"] for r in d["standing"]["reasons"]] == ["standing-organisation"]
     assert outcome(out["c1"]) == ("refused", "0.00", "300000.00", ["standing-organisation"], [A5_2, A4_2])
+
+
+def _limit_lines(policy: engine.CompiledPolicy, decision: Any, lang: str) -> list[str]:
+    """The lines of an explanation that state the 3-times limit of 第六条（一）, item by item (✓ or ✗ first)."""
+    says = "累计享受贴息补助不超过3次" if lang == "zh" else "at most 3 subsidies in all"
+    lines = [ln.strip() for ln in engine.explain(policy, decision, lang=lang).splitlines()]
+    return [ln for ln in lines if ln[:1] in "✓✗" and says in ln]
+
+
+def test_r29_an_incomplete_item_of_a_loan_year_already_counted_says_so(policy: engine.CompiledPolicy) -> None:
+    """R29 with R25, in the explanation: l1 (incomplete) and l3 (granted) are both LA's 2022 subsidy, the loan-year
+    H-2022 already counted; 3 times counted before each. Each line must say the item is that time, not another: l1's
+    said only "at most 3, counted before 3" under a ✓, which read as a limit reached and passed all the same. l2 (LC)
+    would be a fourth: the limit is reached, by H-2021's 2 times and H-2022's 1."""
+    live = engine.evaluate(policy, fixture("a16_incomplete_loan_after_three_times"))
+    record = json.loads(live.to_json())
+    said = "累计享受贴息补助不超过3次（每笔贷款每个申报年度为一次）：上限 3 次，此前已计 3 次"
+    same_zh = f"✓ {said}；本项与此前已计的相同，不另计"
+    full_zh = f"✗ {said}（其中：2021 年度申请 H-2021 计 2 次；2022 年度申请 H-2022 计 1 次），已达上限"
+    same_en = "✓ at most 3 subsidies in all (one per loan per funding year): at most 3 time(s); counted before 3; this item counts as one already counted"
+    for decision in (live, record):
+        assert _limit_lines(policy, decision, "zh") == [same_zh, full_zh, same_zh]
+        assert [_limit_lines(policy, decision, "en")[i] for i in (0, 2)] == [same_en, same_en]

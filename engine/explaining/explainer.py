@@ -1637,10 +1637,10 @@ class Explainer:
     def limit(self, s: tuple[Any, ...], paid: bool, applicant_id: Any = None) -> str:
         _, lim, _, used, _, counted, ok, earlier = s
         fmts = self.limit_fmt(lim)
-        if not paid and ok:
-            line = fmts[0](used=used)
-        elif counted:
+        if counted:  # (the same key as an earlier time: so said whether the item is paid, waits or is refused)
             line = fmts[1](used=used)
+        elif not paid and ok:
+            line = fmts[0](used=used)
         elif not ok:
             line = fmts[4](used=used, by=self.earlier_uses(earlier, fmts, applicant_id)) if earlier else fmts[2](used=used)
         else:
