@@ -109,9 +109,8 @@ def rooms(grants: Iterable[Mapping[str, Any]], versions: Iterable[CompiledPolicy
     cap_ids = {h: {c.id: (r, c) for r in p.rules for c in r.caps} for h, p in by_hash.items()}
     limit_ids = {h: {lim.id: (r, lim) for r in p.rules for lim in r.limits} for h, p in by_hash.items()}
     for g in grants:
-        made_by = by_hash.get(str(g.get("policy_hash", "")))
-        cap_of = cap_ids.get(str(g.get("policy_hash", "")), {})
-        limit_of = limit_ids.get(str(g.get("policy_hash", "")), {})
+        made_in = str(g.get("policy_hash", ""))
+        made_by, cap_of, limit_of = by_hash.get(made_in), cap_ids.get(made_in, {}), limit_ids.get(made_in, {})
         for c in g["consumes"]:
             scope = tuple(c["scope"])
             key = json.dumps(c["scope"], ensure_ascii=False)
