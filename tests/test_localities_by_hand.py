@@ -422,7 +422,8 @@ BJ05_CO = {
 def bj05_award(
     item_id: str, award: str, claimed: str, date: str = "2018-12-10", docs: tuple[str, ...] = ("award_certificate",)
 ) -> dict[str, Any]:
-    return {"id": item_id, "type": "patent_award", "award": award, "award_date": date, "amount_claimed": claimed, "documents": list(docs)}
+    facts = {"patent_id": "ZL201510000001.0", "award": award, "award_date": date, "amount_claimed": claimed}
+    return {"id": item_id, "type": "patent_award", **facts, "documents": list(docs)}
 
 
 def test_bj05_a_cent_below_the_credit_threshold_and_a_cent_above_the_first_prize_maximum() -> None:
@@ -457,3 +458,21 @@ def test_bj05_awards_won_on_the_first_day_of_2018_and_the_first_day_of_2019() ->
     assert got["g1"] == ("granted", "250000.00", "250000.00", [])
     assert got["s1"][0] == "refused"
     assert got["s1"][3] == ["patent-award-matching#when1"]
+
+
+def test_bj05_two_gold_awards_for_two_patents_are_two_awards() -> None:
+    """[H5] 'Frequency: one-off per award' (note BJ05-N3): an award is one patent's prize. A unit whose two patents
+    each won a 20th China Patent gold award in 2018 holds two awards, each 'up to 1,000,000': claimed 1,000,000.00
+    each, credit report given, grade A -> 1,000,000.00 + 1,000,000.00 = 2,000,000.00. (The policy counted once per
+    unit and award level, and refused g2 by once-per-award.) The same patent's gold award claimed again the next
+    claim is still refused by once-per-award."""
+    unit = dict(BJ05_CO, credit_grade="a", adverse_credit_record=False)
+    docs = ("award_certificate", "credit_report")
+    g1 = bj05_award("g1", "china_gold", "1000000.00", docs=docs)
+    g2 = dict(bj05_award("g2", "china_gold", "1000000.00", docs=docs), patent_id="ZL201610000002.X")
+    d = decide("BJ05", claim("BJ05", unit, 2019, g1, g2))
+    assert items(d) == {"g1": ("granted", "1000000.00", "1000000.00", []), "g2": ("granted", "1000000.00", "1000000.00", [])}
+    assert d["total"] == "2000000.00"
+    again = decide("BJ05", dict(claim("BJ05", unit, 2019, dict(g1, id="g3")), claim_id="BJ05-H-again"), d["grants"])
+    assert items(again)["g3"][0] == "refused"
+    assert items(again)["g3"][3] == ["once-per-award"]
