@@ -476,3 +476,31 @@ def test_bj05_two_gold_awards_for_two_patents_are_two_awards() -> None:
     again = decide("BJ05", dict(claim("BJ05", unit, 2019, dict(g1, id="g3")), claim_id="BJ05-H-again"), d["grants"])
     assert items(again)["g3"][0] == "refused"
     assert items(again)["g3"][3] == ["once-per-award"]
+
+
+# --- ambiguities the policies read without a note, now noted where the officer sees them --------------------------
+
+
+def test_ot10_public_institution_is_held_to_the_enterprise_cap_and_told_why() -> None:
+    """Who admits public institutions; Cap speaks of 'per enterprise' only. The policy holds an institution to the
+    same 500,000 a year (note OT10-N4): 30,000,000.00 fully secured by a software copyright, a whole year from
+    2018-03-01 at 4.35%: 30,000,000 x 4.35% x 50% = 652,500.00, reduced to 500,000.00. The explanation quotes the
+    note that settles the reading."""
+    institute = {"id": "12000000OT10000002", "name": "示例软件研究所", "kind": "public_institution"}
+    loan = dict(ot10_loan("X", "30000000.00", "1.0000", "within_one_year", "2018-03-01", "2019-03-01"), pledged_right="software_copyright")
+    d = decide("OT10", claim("OT10", institute, 2018, loan))
+    assert items(d) == {"X": ("reduced", "500000.00", "652500.00", [])}
+    assert "OT10-N4: Cap says 'per enterprise at most 500,000 per year' while Who also admits public institutions" in engine.explain(
+        policy("OT10"), d, lang="en"
+    )
+
+
+def test_bj05_award_certificate_asked_although_the_extraction_lists_no_materials_says_so() -> None:
+    """The extraction has no materials section; the policy asks for the award certificate (and, from 300,000, [H4]'s
+    credit report). A China gold award claimed at 1,000,000.00 without the certificate waits (incomplete,
+    provisionally 1,000,000.00), and the explanation names the note BJ05-N5 that makes the choice."""
+    unit = dict(BJ05_CO, credit_grade="a", adverse_credit_record=False)
+    d = decide("BJ05", claim("BJ05", unit, 2019, bj05_award("g1", "china_gold", "1000000.00", docs=("credit_report",))))
+    [it] = d["items"]
+    assert (it["status"], it["amount"], it["asked"]) == ("incomplete", "0.00", "1000000.00")
+    assert "BJ05-N5: The extraction lists no application materials" in engine.explain(policy("BJ05"), d, lang="en")
