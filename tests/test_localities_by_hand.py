@@ -270,8 +270,8 @@ def test_ot13_provincial_patent_award_is_for_an_enterprises_team_only() -> None:
             "OT13",
             OT13_INSTITUTE,
             2018,
-            {"id": "t1", "type": "title_award", "title": "provincial_patent_gold"},
-            {"id": "t2", "type": "title_award", "title": "china_patent_gold"},
+            {"id": "t1", "type": "title_award", "title": "provincial_patent_gold", "award_patent_id": "ZL201410000003.5"},
+            {"id": "t2", "type": "title_award", "title": "china_patent_gold", "award_patent_id": "ZL201410000003.5"},
         ),
     )
     got = items(d)
@@ -302,6 +302,57 @@ def test_ot13_tie_at_the_tenth_place_of_an_alliance_goes_by_application_order() 
     assert status["M10"] == ("refused", "0.00")
     assert [m for m, s in status.items() if s[0] == "granted"] == [f"M{n:02d}" for n in range(1, 10)] + ["M11"]
     assert sum(float(d["total"]) for d in decisions) == 1_000_000
+
+
+def ot13_title(item_id: str, title: str, **facts: str) -> dict[str, Any]:
+    return {"id": item_id, "type": "title_award", "title": title, **facts}
+
+
+def test_ot13_two_excellence_awards_for_two_patents_are_two_awards() -> None:
+    """15 'Titles and awards (one-off ...)': one-off is a lump sum, not once per kind of award (note WH-N4). An
+    enterprise whose two patents each won a China Patent Excellence Award in 2018: 200,000 + 200,000 = 400,000.00.
+    (The policy counted one award per unit and level, and refused p2 by title-once.) An award claimed without the
+    awarded patent's number cannot be counted: it waits (incomplete), nothing paid."""
+    d = decide(
+        "OT13",
+        claim(
+            "OT13",
+            OT13_CO,
+            2018,
+            ot13_title("p1", "china_patent_excellence", award_patent_id="ZL201410000003.5"),
+            ot13_title("p2", "china_patent_excellence", award_patent_id="ZL201510000001.0"),
+            ot13_title("p3", "china_patent_excellence"),
+        ),
+    )
+    got = items(d)
+    assert (got["p1"], got["p2"]) == (("granted", "200000.00", "200000.00", []), ("granted", "200000.00", "200000.00", []))
+    assert got["p3"][0] == "incomplete"
+    assert d["total"] == "400000.00"
+
+
+def test_ot13_titles_newly_recognised_in_the_funding_year_only() -> None:
+    """15 'newly recognised national IP demonstration / advantage enterprise' (note WH-N5: recognised in the funding
+    year, the provincial titles too). Funding year 2018:
+    n1 national advantage recognised 2018-01-01 (the year's first day): 200,000.00;
+    n2 provincial demonstration recognised 2018-12-31 (its last day): 200,000.00;
+    n3 national demonstration recognised 2017-12-31 (a day before the year): refused (title-award#when2).
+    Total 400,000.00."""
+    d = decide(
+        "OT13",
+        claim(
+            "OT13",
+            OT13_CO,
+            2018,
+            ot13_title("n1", "national_advantage", recognised_date="2018-01-01"),
+            ot13_title("n2", "provincial_demonstration", recognised_date="2018-12-31"),
+            ot13_title("n3", "national_demonstration", recognised_date="2017-12-31"),
+        ),
+    )
+    got = items(d)
+    assert got["n1"] == ("granted", "200000.00", "200000.00", [])
+    assert got["n2"] == ("granted", "200000.00", "200000.00", [])
+    assert (got["n3"][0], got["n3"][3]) == ("refused", ["title-award#when2"])
+    assert d["total"] == "400000.00"
 
 
 # --- SH01: Shanghai chapter 3: 70% advance, balance after the two-year term, 40万 / 60万 per term ------------------
