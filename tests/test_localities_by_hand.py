@@ -366,7 +366,7 @@ def sh01_advance(item_id: str, term: str, total: str) -> dict[str, Any]:
 
 
 def sh01_balance(item_id: str, term: str, total: str, date: str) -> dict[str, Any]:
-    facts = {"term_start": "2021-01-01", "assessment_passed": True, "approved_total": total}
+    facts = {"recognised": True, "term_start": "2021-01-01", "assessment_passed": True, "approved_total": total}
     return {"id": item_id, "type": "special_funding_balance", "date": date, "term_id": term, "designation": "pilot", **facts}
 
 
@@ -398,6 +398,21 @@ def test_sh01_balance_on_the_first_day_after_the_term_and_after_a_full_advance()
         earlier["grants"],
     )
     assert items(d) == {"b1": ("granted", "120000.00", "120000.00", []), "b2": ("refused", "0.00", "171428.57", ["term-cap"])}
+
+
+def test_sh01_balance_for_a_unit_never_recognised_is_refused() -> None:
+    """[S15]: only units recognised as patent-work pilot or demonstration units are funded, at either stage. A unit
+    never recognised (so never advanced anything) claimed the 'balance' of a 400,000.00 pilot term after a passed
+    assessment: the policy paid 400,000.00 - 0 = 400,000.00, the whole term, since only the advance asked [S15].
+    Now refused by special-funding-balance#when3 ([S15]); the same claim by a recognised unit is still 400,000.00
+    (no advance paid, so the balance is the whole approved total, within the 400,000 cap)."""
+    unit = dict(SH01_CO, id="91310000MA1SH01009")
+    balance = sh01_balance("b1", "T-X", "400000.00", "2023-02-15")
+    refused = decide("SH01", claim("SH01", unit, 2023, dict(balance, recognised=False)))
+    assert items(refused)["b1"][0] == "refused"
+    assert items(refused)["b1"][3] == ["special-funding-balance#when3"]
+    granted = decide("SH01", claim("SH01", unit, 2023, balance))
+    assert items(granted) == {"b1": ("granted", "400000.00", "400000.00", [])}
 
 
 # --- SZ01: Bao'an certification reward, 10万 once, at most 120 a year by first issue date, then acceptance ----------
