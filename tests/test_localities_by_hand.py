@@ -570,3 +570,12 @@ def test_bj05_award_certificate_asked_although_the_extraction_lists_no_materials
     [it] = d["items"]
     assert (it["status"], it["amount"], it["asked"]) == ("incomplete", "0.00", "1000000.00")
     assert "BJ05-N5: The extraction lists no application materials" in engine.explain(policy("BJ05"), d, lang="en")
+
+
+def test_sz01_enterprise_only_although_the_text_says_unit_says_why() -> None:
+    """[B1]/[B3] say 'unit' (每家); the policy admits enterprises only, as item 2's certificate (GB/T 29490-2013, the
+    enterprise standard) implies. A certified enterprise with 2 utility models since certification is paid
+    100,000.00, and its explanation quotes note SZ-N4, which gives the reason for the choice."""
+    d = decide("SZ01", claim("SZ01", SZ01_UNIT, 2020, sz01_reward("2019-05-20", "2020-07-06", new_utility_models=2), **SZ01_CLAIM))
+    assert items(d) == {"c": ("granted", "100000.00", "100000.00", [])}
+    assert "SZ-N4: [B1] and [B3] speak of a 'unit'" in engine.explain(policy("SZ01"), d, lang="en")
