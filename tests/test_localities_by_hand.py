@@ -103,7 +103,7 @@ def test_ot10_part_year_over_a_leap_february_rounds_once() -> None:
     """Duration with note OT10-N2 (days subsidised / days of the year from the start). 2019-03-01 to 2019-09-01 is
     31+30+31+30+31+31 = 184 days; the year from 2019-03-01 ends 2020-03-01 and holds 2020-02-29: 366 days.
     1,000,000.00 x 0.3333 = 333,300.00 x 4.35% = 14,498.55 x 184 = 2,667,733.20 / 366 = 7,288.8885... x 50%
-    = 3,644.4443 -> 3,644.44 (a 365-day year would give 3,654.43)."""
+    = 3,644.4442... -> 3,644.44 (a 365-day year would give 3,654.43)."""
     d = decide("OT10", claim("OT10", OT10_CO, 2019, ot10_loan("P1", "1000000.00", "0.3333", "within_one_year", "2019-03-01", "2019-09-01")))
     assert items(d) == {"P1": ("granted", "3644.44", "3644.44", [])}
 
