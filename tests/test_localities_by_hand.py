@@ -8,6 +8,11 @@ structured extraction (tests/fixtures/localities/<CODE>_*.txt) and, for the date
 announcements the policy's `parameters` name; the engine's output was compared with them afterwards, never
 copied into them. Where the comment leans on one of the policy's `notes` (an ambiguity of the text the policy
 settles), it names the note.
+
+Some tests hold a policy to its text where the audit found it wrong (BJ05 and OT13 counted one award per level
+instead of per awarded patent; OT13 paid titles not newly recognised; SH01 paid a 'balance' to a unit never
+recognised) or reading an ambiguity without a note (OT10-N4, BJ05-N5, SZ-N4): each failed on the policy before
+its fix.
 """
 
 from __future__ import annotations
