@@ -284,6 +284,22 @@ def _selection_step(sel: Any, verdict: Any) -> dict[str, Any]:
     return out
 
 
+def _parameter_step(step: tuple[Any, ...]) -> dict[str, Any]:
+    """A dated parameter's look-up: the parameter, the date asked and the value then in force (None: a gap)."""
+    _, use, day, entry = step
+    parameter = use.parameter
+    out = {"step": "parameter", "parameter": parameter.name, "label": parameter.label.to_dict(), "type": parameter.type}
+    out["date_expression"], out["date"] = use.date.source, json_value(day)
+    out["value"] = None if entry is None else str(entry.value)
+    out["shown"] = None if entry is None else entry.shown
+    out["first_from"] = parameter.values[0].start.isoformat() if parameter.values else None
+    if parameter.known_until is not None:  # (written only where the policy says it: decisions before it unchanged)
+        out["known_until"] = parameter.known_until.isoformat()
+    out["in_force_from"] = None if entry is None else entry.start.isoformat()
+    out["source"] = None if entry is None else entry.source.to_dict()
+    return out
+
+
 def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any, C: Any) -> dict[str, Any]:
     """One trace step (the evaluator's tuple, see codegen) as the decision JSON writes it: one branch per kind, the
     keys in the order the decision format has them."""
@@ -344,16 +360,7 @@ def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any,
             out["used_by"] = [e.to_dict() for e in earlier]
         return out
     if kind == "parameter":
-        _, use, day, entry = step
-        parameter = use.parameter
-        out = {"step": kind, "parameter": parameter.name, "label": parameter.label.to_dict(), "type": parameter.type}
-        out["date_expression"], out["date"] = use.date.source, json_value(day)
-        out["value"] = None if entry is None else str(entry.value)
-        out["shown"] = None if entry is None else entry.shown
-        out["first_from"] = parameter.values[0].start.isoformat() if parameter.values else None
-        out["in_force_from"] = None if entry is None else entry.start.isoformat()
-        out["source"] = None if entry is None else entry.source.to_dict()
-        return out
+        return _parameter_step(step)
     if kind == "selection":
         return _selection_step(step[1], step[2])
     if kind == "documents":

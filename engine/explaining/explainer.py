@@ -402,6 +402,7 @@ class Explainer:
         self.f_ceiling_table = f("ceiling_table", "by_label", "by_value")
         self.f_param_line = f("param_line", "label", "date", "value", "start", "source")
         self.f_param_gap = f("param_gap", "label", "date", "first")
+        self.f_param_unknown = f("param_unknown", "label", "date", "until")
         self.f_selection_pending = f("selection_pending", "says", "cites")
         self.f_selection_in = f("selection_in", "says", "cites", "rank", "of")
         self.f_selection_out = f("selection_out", "says", "cites", "rank", "of")
@@ -654,6 +655,9 @@ class Explainer:
         p = use.parameter
         label = lab.label(p.label)
         shown_day = _iso(day)
+        # (after the values the policy knows; ISO texts compare as their dates do, and a recorded day is a text)
+        if entry is None and p.known_until is not None and shown_day > _iso(p.known_until):
+            return self.f_param_unknown(label=label, date=shown_day, until=_iso(p.known_until))
         if entry is None:
             first = _iso(p.values[0].start) if p.values else ""
             return self.f_param_gap(label=label, date=shown_day, first=first)

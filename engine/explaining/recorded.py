@@ -261,7 +261,8 @@ def _one(kept: Kept, obj: Any) -> Any:
 def _parameter(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     """A dated parameter's look-up as recorded: its words, type, the date asked and the value then in force."""
     first = s.get("first_from")
-    parameter = Recorded(label=s["label"], type=s["type"], values=() if first is None else (Recorded(start=first),))
+    values = () if first is None else (Recorded(start=first),)
+    parameter = Recorded(label=s["label"], type=s["type"], values=values, known_until=s.get("known_until"))
     entry = None if s["value"] is None else Recorded(value=s["value"], shown=s["shown"], start=s["in_force_from"], source=s["source"])
     use = _one(kept, Recorded(parameter=parameter))
     day = s["date"]

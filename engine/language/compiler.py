@@ -818,8 +818,30 @@ class _Compiler:
                 self.error(
                     path + ("unit",), msg("loading.compile.unit_applies_count_parameter"), msg("loading.compile.unit"), code="parameter"
                 )
-            out[name] = Parameter(name, Text(spec["zh"], spec["en"]), spec["type"], tuple(values), unit)
+            known_until = self.known_until(spec, path, values)
+            out[name] = Parameter(name, Text(spec["zh"], spec["en"]), spec["type"], tuple(values), unit, known_until)
         return out
+
+    def known_until(self, spec: Mapping[str, Any], path: Path_, values: list[ParameterValue]) -> _dt.date | None:
+        """A parameter's `known_until:`, a real date on or after its last value's `from` (None when not written)."""
+        if "known_until" not in spec:
+            return None
+        written = str(spec["known_until"])
+        try:
+            until = _dt.date.fromisoformat(written)
+        except ValueError:
+            fixed = slips.iso_date(written)
+            said = msg("loading.slip.date", value=repr(written), fix=fixed) if fixed else msg("loading.compile.date", value=repr(written))
+            self.error(path + ("known_until",), said, msg("loading.compile.yyyy_mm_dd_e"), code="parameter")
+            return None
+        if values and until < values[-1].start:
+            self.error(
+                path + ("known_until",),
+                msg("loading.compile.known_until_before_last", until=until, start=values[-1].start),
+                msg("loading.compile.known_until_expected", start=values[-1].start),
+                code="parameter",
+            )
+        return until
 
     def parameter_value(self, ptype: str, value: Any, path: Path_) -> Decimal | int | None:
         """One value of a parameter of type `ptype`: money as an amount (万 allowed), a percent written `3.70%` (its

@@ -412,9 +412,14 @@ class Parameter:
     type: str  # money | percent | decimal | count | integer
     values: tuple[ParameterValue, ...]  # ascending start
     unit: Text | None = None
+    #: the last day the values are known for (`known_until:`): a rate published monthly has no value yet for a day
+    #: after the last announcement the policy records, which its last value must not stand in for
+    known_until: date | None = None
 
     def at(self, day: date) -> ParameterValue | None:
-        """The value in force on `day`, or None before the first (a gap of the policy)."""
+        """The value in force on `day`, or None before the first or after `known_until` (a gap of the policy)."""
+        if self.known_until is not None and day > self.known_until:
+            return None
         starts = [v.start for v in self.values]
         k = bisect_right(starts, day)
         return self.values[k - 1] if k else None

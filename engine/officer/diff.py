@@ -446,6 +446,7 @@ class _Differ:
                     msg("diff.parameter.type", name=name, old=o[name].type, new=n[name].type),
                 )
             label, money = n[name].label, n[name].type == "money"
+            self.known_until(name, label, o[name].known_until, n[name].known_until)
             for day in sorted(a.keys() | b.keys()):
                 va, vb = a.get(day), b.get(day)
                 old, new = (None if va is None else va.shown), (None if vb is None else vb.shown)
@@ -485,6 +486,19 @@ class _Differ:
                         new,
                         msg("diff.parameter.value", name=name, label=label, day=str(day), old=old_said, new=new_said),
                     )
+
+    def known_until(self, name: str, label: Any, old: Any, new: Any) -> None:
+        """A parameter's `known_until:` written, moved or taken out (a date past it has no value: items wait)."""
+        if old != new:
+            said = [str(d) if d is not None else msg("diff.parameter.open") for d in (old, new)]
+            written = (None if old is None else str(old), None if new is None else str(new))
+            self.add(
+                POLICY,
+                "parameter.known_until",
+                name,
+                *written,
+                msg("diff.parameter.known_until", name=name, label=label, old=said[0], new=said[1]),
+            )
 
     def vocabulary(self) -> None:
         o, n = self.old, self.new
