@@ -7,6 +7,7 @@ the 2024 draft (2024-2026; 第六条（一）项 annual cap 30万 -> 50万).
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import os
@@ -513,6 +514,32 @@ def test_writes_need_an_officer_token_and_every_write_is_audited(server: Server)
     )
     assert too_much.status == 422  # 100,000 granted, 40,000 returned already: 60,000.01 is more than is left
     assert server.call("POST", "/ledger/reverse", {"claim_id": "L-1", "item_id": "l1", "reason": "x"}, token=READER_TOKEN).status == 403
+
+
+def test_the_old_file_of_a_corrected_claim_is_not_told_to_replace_the_correction(server: Server) -> None:
+    """The ledger says apart the original file of a claim an officer corrected (nothing to commit) and a further
+    correction (commit it as a replacement): the service said both as the plain case, "commit the amended application
+    as a replacement: POST /ledger/commit?replace=true", and a portal that did so undid the correction."""
+    first = pledge_claim("L-CORR", "100000.00", year=2022, loan="LOAN-CORR")
+    fixed = pledge_claim("L-CORR", "80000.00", year=2022, loan="LOAN-CORR")
+    other = pledge_claim("L-CORR", "60000.00", year=2022, loan="LOAN-CORR")
+    one = server.call("POST", "/ledger/commit", first, token=OFFICER_TOKEN).json()["seq"]
+    two = server.call("POST", "/ledger/commit?replace=true", fixed, token=OFFICER_TOKEN).json()["seq"]
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    old = server.call("POST", "/ledger/commit", first, token=OFFICER_TOKEN)
+    assert old.status == 409 and old.json()["detail"] == (
+        f"申请 L-CORR 在台账中已更正：记录 {two} 是 {today} 对记录 {one} 的更正，本次提交的内容与被替换的记录 {one} 相同，是更正前的内容，"
+        "未记入。无需再提交；只有确要撤销该更正时，才作为替换提交：POST /ledger/commit?replace=true"
+    )
+    new = server.call("POST", "/ledger/commit?lang=en", other, token=OFFICER_TOKEN)
+    assert new.status == 409 and new.json()["detail"] == (
+        f"claim L-CORR is already committed with different content: commit {two} corrected commit {one} on {today}, and this "
+        "content is neither. If it is a further correction, commit it as a replacement: POST /ledger/commit?replace=true; "
+        "if it is an older file, there is nothing to commit"
+    )
+    # what stays in force is the correction: 80,000.00 of interest × 50% (R11) = 40,000.00
+    grants = server.call("GET", "/ledger/applicants/" + ENTERPRISE_ID).json()["grants"]
+    assert [g["amount"] for g in grants if g["claim_id"] == "L-CORR"] == ["40000.00"]
     log = server.call("GET", "/ledger/audit", token=OFFICER_TOKEN).json()
     mine = [(e["actor"], e["action"], e["target"], e["outcome"]) for e in log if e["target"].startswith("L-1")]
     assert mine == [

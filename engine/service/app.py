@@ -387,6 +387,16 @@ def explanation_response(text: str, fmt: str, lang: str) -> Response:
     return Response(text, headers=headers, media_type=TEXT_MEDIA[fmt])
 
 
+def already_committed_here(err: AlreadyCommitted) -> str:
+    """Why the ledger did not commit the claim, in the words of the request (`?replace=true`, not the command line's
+    `--replace`), each of the ledger's three cases said as it says it: every one was said as the plain case, so the
+    original file of a corrected claim was told to be committed as a replacement, which undoes the correction."""
+    words = err.args[0] if err.args and isinstance(err.args[0], Msg) else None
+    if words is None or not words.key.startswith("ledger.already_committed"):
+        return said(err)
+    return msg("service.detail." + words.key.removeprefix("ledger."), **words.params)
+
+
 def claim_refusal(err: EngineError, where: JsonText | None) -> Refusal:
     located_err = locate(err, where, "request")
     return Refusal("invalid-claim", err.summary, located_err.problems)
@@ -700,10 +710,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
                     raise refused from None
                 except AlreadyCommitted as err:
                     ledger.record_audit(who.name, who.roles, "commit", target, "refused: already committed", asked)
-                    # (in the words of the request, not the command line's --replace)
-                    words = err.args[0] if err.args and isinstance(err.args[0], Msg) else None
-                    said_here = msg("service.detail.already_committed", **words.params) if words is not None else said(err)
-                    raise Refusal("already-committed", said_here, audited=True) from None
+                    raise Refusal("already-committed", already_committed_here(err), audited=True) from None
                 except LedgerBusyError:  # held by another past this request's time: nothing written, nothing audited
                     raise svc.timed_out() from None
                 except LedgerError as err:
