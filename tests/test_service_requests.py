@@ -386,6 +386,32 @@ def test_a_rounds_body_is_json_lines_and_its_outputs_are_named_by_their_addresse
     assert str(server.jobs) not in said and "out/" not in said  # type: ignore[attr-defined]
 
 
+def test_a_round_sent_as_one_json_document_is_refused_in_one_word(server: Server) -> None:
+    # a pretty-printed claim (the body of /evaluate) or a JSON list of claims sent as a round: each was 202, then a
+    # round of "applications" that were its lines, each an error record (the example claim: 55 of them, none decided)
+    jobs = set(server.jobs.iterdir()) if server.jobs.exists() else set()  # type: ignore[attr-defined]
+    pretty = (ROOT / "examples" / "claim_enterprise_2021.json").read_bytes()
+    one = send(server, "POST", "/rounds?lang=en", pretty, {"Content-Type": "application/json"})
+    assert one.status == 400 and one.json()["detail"] == (
+        "the body is one claim written over 55 lines, and /rounds reads JSON Lines, one claim a line: write each claim "
+        "on one line (to decide one claim, POST it to /evaluate)"
+    )
+    listed = b"[" + claim_bytes("RL-1") + b",\n" + claim_bytes("RL-2") + b"]"
+    many = send(server, "POST", "/rounds?lang=zh", listed, {"Content-Type": "application/x-ndjson"})
+    assert many.status == 400 and many.json()["detail"] == (
+        "请求体是一个 JSON 列表（共 2 项），而 /rounds 读取的是 JSON Lines（每行一份申请）：请把列表中的每份申请各写成一行，"
+        "不加方括号，行与行之间不加逗号"
+    )
+    assert (set(server.jobs.iterdir()) if server.jobs.exists() else set()) == jobs  # type: ignore[attr-defined]
+    # JSON Lines is read as ever: a first line that is a claim is not read further; a line that is not JSON is its
+    # application's error record, the round started
+    from engine.service.rounds import one_document
+
+    assert one_document(b"\n" + claim_bytes("RL-3") + b"\n{not json\n") is None
+    assert one_document(b"{not json\n" + claim_bytes("RL-4") + b"\n") is None
+    assert one_document(claim_bytes("RL-5")) is None
+
+
 def test_an_address_with_a_final_slash_is_not_found_rather_than_redirected(server: Server) -> None:
     for method in ("GET", "POST"):
         answer = send(server, method, "/rounds/?lang=en", b"{}\n" if method == "POST" else None)

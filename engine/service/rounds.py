@@ -40,7 +40,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from engine.core.errors import EngineError
-from engine.core.i18n import msg, tr
+from engine.core.i18n import Msg, msg, tr
 from engine.records.inputs import locate
 from engine.records.ledger import Audit
 from engine.service import media
@@ -248,6 +248,40 @@ def _job_env(ledger_url: str | None) -> dict[str, str]:
     return env
 
 
+def _first_line(body: bytes) -> bytes:
+    """The first line of `body` that is not blank, stripped (b"" if none), without splitting the whole body."""
+    start = 0
+    while start < len(body):
+        end = body.find(b"\n", start)
+        end = len(body) if end < 0 else end
+        if body[start:end].strip():
+            return body[start:end].strip()
+        start = end + 1
+    return b""
+
+
+def one_document(body: bytes) -> Msg | None:
+    """Why a round's body is one JSON document rather than JSON Lines (None: it is not one): a JSON list of claims, or
+    one claim written over several lines (a pretty-printed file, or the body of /evaluate sent here). Either was
+    started as a round and gave an error record for each of its lines, none of which is a claim. Only a body whose
+    first line is not a JSON value of its own, or opens a list, is read whole."""
+    first = _first_line(body)
+    if not first.startswith(b"["):
+        try:
+            json.loads(first)
+            return None
+        except (ValueError, RecursionError):
+            pass
+    try:
+        whole = json.loads(body)
+    except (ValueError, RecursionError):
+        return None  # (lines that are not JSON: each its own error record, as ever)
+    if isinstance(whole, list):
+        return msg("service.detail.round_list", claims=len(whole))
+    lines = sum(1 for line in body.splitlines() if line.strip())
+    return msg("service.detail.round_one_claim", lines=lines) if isinstance(whole, dict) and lines > 1 else None
+
+
 def routes(svc: Service, refusal: Any, read_body: Any, flag: Any, round_label: Any, asked_policies: Any) -> list[Route]:
     async def start(request: Request) -> Response:
         commit = flag(request, "commit", False)  # (`commit=on` is refused: it was taken as no, and nothing committed)
@@ -267,6 +301,9 @@ def routes(svc: Service, refusal: Any, read_body: Any, flag: Any, round_label: A
             raise refusal("invalid-request", msg("service.detail.empty_round"))
         if body.startswith(b"PK\x03\x04"):  # a workbook (a zip): one word for it, not an error for each of its "lines"
             raise refusal("invalid-request", msg("service.detail.round_workbook"))
+        whole = one_document(body)  # a JSON list, or one claim over several lines: one word for it too
+        if whole is not None:
+            raise refusal("invalid-request", whole)
         try:
             job_id = svc.jobs.start(svc, body, request.query_params.get("policy"), commit, rnd, who)
         except Busy:
