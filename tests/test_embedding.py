@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -106,6 +108,52 @@ def test_a_claim_given_as_any_mapping_is_decided_as_the_same_dict(policy: engine
     assert engine.evaluate(policy, MappingProxyType(example())).total == Decimal("804200.00")
     versions = engine.PolicySet.load(ROOT / "policies" / "pinggu_2020.yaml")
     assert versions.evaluate(MappingProxyType(example())).total == Decimal("804200.00")  # (the same road)
+
+
+def test_parse_claim_the_ledger_and_matching_take_any_mapping_as_evaluate_does(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    """`parse_claim` (which docs/embedding.md hands to `Ledger.history_for`) and `Ledger.commit` refused a read-only
+    view as "(document): mappingproxy({...}) is not of type 'object'", a mapping said not to be one, where `evaluate`
+    decided it; and `Ledger.commit` and `Matching.match` were typed `dict`, so a program typed `Mapping` failed
+    `mypy --strict` (tests/test_embedding.py's typed program below)."""
+    assert engine.parse_claim(policy, MappingProxyType(example())).claim_id == "PG-2022-0001"
+    with engine.Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger:
+        done = ledger.commit(policy, MappingProxyType(example()))
+        assert (done.status, done.decision["total"]) == ("committed", "804200.00")
+        assert ledger.commit(policy, MappingProxyType(example())).status == "already_committed"
+    profile = engine.loads_json((ROOT / "examples" / "profile_match_2021.json").read_text(encoding="utf-8"))
+    versions = engine.PolicySet.load(ROOT / "policies" / "pinggu_2020.yaml")
+    matched = engine.Matching([versions]).match(MappingProxyType(profile), 1).to_dict()
+    assert matched["matches"][0]["answers"] == engine.Matching([versions]).match(profile, 1).to_dict()["matches"][0]["answers"]
+
+
+TYPED_PROGRAM = """
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import engine
+
+
+def handle(versions: engine.PolicySet, claim: Mapping[str, Any], ledger: engine.Ledger) -> tuple[Decimal, str, int]:
+    policy = versions.pick(claim)
+    decided = engine.evaluate(policy, claim)
+    parsed = engine.parse_claim(policy, claim)
+    history = ledger.history_for(policy, parsed)
+    committed = ledger.commit(policy, claim)
+    matched = engine.Matching([versions], ledger=ledger).match(claim, 1)
+    return decided.total + versions.evaluate(claim, history).total, committed.status, len(matched.matches)
+"""
+
+
+def test_a_program_typed_as_a_web_back_end_passes_mypy_strict(tmp_path: Path) -> None:
+    """The package ships py.typed: a program handing the claim it was given (typed `Mapping[str, Any]`, as a web
+    framework gives a parsed body) to every call that takes a claim passes `mypy --strict`, without casts."""
+    pytest.importorskip("mypy")  # (run apart: mypy in this process raises the recursion limit for every later test)
+    program = tmp_path / "back_end.py"
+    program.write_text(TYPED_PROGRAM, encoding="utf-8")
+    args = ["--strict", "--follow-imports=silent", "--cache-dir", str(tmp_path / "cache"), str(program)]
+    run = subprocess.run([sys.executable, "-m", "mypy", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_policy_set_evaluate_checks_history_and_claims_as_evaluate_does(policy: engine.CompiledPolicy) -> None:

@@ -1637,7 +1637,7 @@ def claim_for(policy: CompiledPolicy, claim: Mapping[str, Any] | Claim) -> Claim
     Claim checked to hold only what this policy reads: its item types, its facts' types, its enum values and its lists'
     elements (one parsed under another version was a KeyError or a TypeError from deep in the rules)."""
     if not isinstance(claim, Claim):
-        return parse_claim(policy, claim if type(claim) is dict or not isinstance(claim, Mapping) else dict(claim))
+        return parse_claim(policy, claim)
     other = next((item for item in claim.items if item.type not in policy.item_facts), None)
     if other is not None:
         said = msg("claim.other_policy", type=repr(other.type), policy=policy.id, version=policy.version)
@@ -1727,7 +1727,12 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
     With `partial=True` (matching an enterprise's known data, 免申即享-style) a missing
     fact is not an error: it stays unknown, and every item that needs it comes out
     `incomplete` naming it -- never a silent False or 0.
+
+    Any Mapping is read as the dict of its items (a read-only view, a web framework's frozen mapping: it was refused
+    as "mappingproxy(...) is not of type 'object'", a mapping said not to be one); `raw` is then that dict.
     """
+    if type(data) is not dict and isinstance(data, Mapping):
+        data = dict(data)
     if not partial and type(data) is dict:
         fast = _intake(policy)
         claim = fast.from_data(data) if fast is not None else None

@@ -98,7 +98,7 @@ class Matching:
         match, one of a type none has is a slip the match refuses (`project`)."""
         return frozenset(t for s in self.sets for v in s.versions for t in v.rules_by_type)
 
-    def versions_for(self, data: dict[str, Any]) -> tuple[list[tuple[CompiledPolicy, int]], list[dict[str, Any]]]:
+    def versions_for(self, data: Mapping[str, Any]) -> tuple[list[tuple[CompiledPolicy, int]], list[dict[str, Any]]]:
         """(version, funding year) pairs to match: the version in force for the profile's funding year, or, when
         it gives none, every version at the latest funding year its facts allow (`likely_year`); and an error for
         a policy with none in force."""
@@ -118,7 +118,7 @@ class Matching:
 
     def match(
         self,
-        data: dict[str, Any],
+        data: Mapping[str, Any],
         number: int,
         locate: Callable[[EngineError], EngineError] | None = None,
         place: Callable[[EngineError], list[dict[str, Any]]] | None = None,

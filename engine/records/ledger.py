@@ -1302,7 +1302,7 @@ class Ledger:
     def commit(
         self,
         policy: CompiledPolicy,
-        claim: Claim | dict[str, Any],
+        claim: Claim | Mapping[str, Any],
         *,
         replace: bool = False,
         round: str | None = None,
