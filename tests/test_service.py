@@ -175,7 +175,8 @@ def test_openapi_is_valid_3_1_and_embeds_each_versions_generated_claim_schema(se
     # the responses a route gives that the document left out (a red-team pass): 400 on the ledger's writes, 401 on
     # every call (reads may need a token), 409 on the audit log without a ledger, 500 on every call
     ops = {(path, method): op for path, methods in doc["paths"].items() for method, op in methods.items()}
-    assert all({"401", "500"} <= set(op["responses"]) for op in ops.values())
+    monitors = {("/health", "get"), ("/ready", "get"), ("/metrics", "get")}  # (open, reading no query: 500 only)
+    assert all({"401", "500"} <= set(op["responses"]) for key, op in ops.items() if key not in monitors)
     for path in (
         "/ledger/commit",
         "/ledger/reverse",
@@ -188,7 +189,7 @@ def test_openapi_is_valid_3_1_and_embeds_each_versions_generated_claim_schema(se
     assert {"400", "401", "503"} <= set(ops[("/rounds", "post")]["responses"]) and "401" in ops[("/match", "post")]["responses"]
     # and a second pass: 409 without a ledger (?history=ledger, a reversal, a finding, a committed round), a committed
     # round's 403 and 422, and 400 on any route for a query parameter it does not take (/admin/reload?x=1)
-    assert all("400" in op["responses"] for op in ops.values())
+    assert all("400" in op["responses"] for key, op in ops.items() if key not in monitors)
     for path in ("/evaluate", "/ledger/reverse", "/ledger/findings", "/ledger/findings/{number}/withdraw", "/rounds"):
         assert "409" in ops[(path, "post")]["responses"], path
     assert {"403", "422"} <= set(ops[("/rounds", "post")]["responses"]) and "422" in ops[("/ledger/findings", "post")]["responses"]
@@ -236,6 +237,23 @@ def test_openapi_lists_the_refusals_of_a_commit_and_a_match(tmp_path: Path) -> N
         if len(answer["description"].split("; ")) != len(set(answer["description"].split("; ")))
     }
     assert not said_twice, said_twice
+
+
+def test_openapi_lists_for_the_monitors_only_what_they_answer(tmp_path: Path, server: Server) -> None:
+    # /health, /ready and /metrics are open whatever --reads says and read no query: the document listed 401 (a
+    # token needed) and 400 (a bad parameter) for each, which a generated client or a monitor's check then expected
+    from engine.service.catalogue import load_catalogue
+    from engine.service.openapi import openapi_document
+
+    ops = openapi_document(load_catalogue(policy_folder(tmp_path)))["paths"]
+    assert {path: sorted(ops[path]["get"]["responses"]) for path in ("/health", "/ready", "/metrics")} == {
+        "/health": ["200", "500"],
+        "/ready": ["200", "500", "503"],  # 503: not ready (the policies not loaded, the ledger unreachable)
+        "/metrics": ["200", "500"],
+    }
+    assert sorted(ops["/policies"]["get"]["responses"]) == ["200", "400", "401", "500"]  # (a read: a token, a parameter)
+    for path in ("/health", "/ready", "/metrics"):  # as they answer: no token, a parameter of no route's
+        assert server.call("GET", f"{path}?lang=fr&check=1").status == 200
 
 
 def test_the_api_page_needs_no_network(server: Server) -> None:

@@ -61,6 +61,9 @@ _EVERY_CALL = ("internal", "unauthorized", "invalid-request")  # (a query parame
 _WITH_BODY = ("invalid-json", "invalid-request", "too-large", "slow-body", "unsupported-media-type")
 _WITH_PARAMETERS = ("invalid-request",)
 _OFFICER_WRITE = ("forbidden",)
+#: the monitors: open whatever `--reads` says and reading no query (a monitor's own parameters are let be), so a
+#: server fault is the one problem they may answer (the document said 401 and 400 too, which none of them gives)
+_MONITORS = ("health", "ready", "metrics")
 
 
 def _may_also(op: dict[str, Any]) -> None:
@@ -70,12 +73,13 @@ def _may_also(op: dict[str, Any]) -> None:
     params = op.get("parameters", [])  # (a list of its own: two routes may have been given the same one)
     lang = [] if any(p["name"] == "lang" and p["in"] == "query" for p in params) else [LANG]
     op["parameters"] = [*params, *lang, REQUEST_ID]
-    kinds = list(_EVERY_CALL)
+    if op.get("operationId") in _MONITORS:
+        kinds = ["internal"]
+    else:
+        kinds = [*_EVERY_CALL, *(_WITH_PARAMETERS if op.get("parameters") else ())]
     if "requestBody" in op:
         kinds += _WITH_BODY
         op["requestBody"].setdefault("description", BODY_TYPES)
-    if op.get("parameters"):
-        kinds += _WITH_PARAMETERS
     if op.get("security"):
         kinds += _OFFICER_WRITE
     responses = op.setdefault("responses", {})
