@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from engine.matching.run import Matching
     from engine.records.batch import run_batch
     from engine.records.ledger import AlreadyCommitted, Ledger, LedgerBusyError, LedgerError
-    from engine.records.tabular import InputError
+    from engine.records.tabular import InputError, OutputError
 
 __all__ = [
     "AlreadyCommitted",
@@ -68,6 +68,7 @@ __all__ = [
     "LedgerBusyError",
     "LedgerError",
     "Matching",
+    "OutputError",
     "PolicyError",
     "PolicySet",
     "Problem",
@@ -108,6 +109,7 @@ _LAZY = {
     "LedgerBusyError": "engine.records.ledger",
     "AlreadyCommitted": "engine.records.ledger",
     "InputError": "engine.records.tabular",
+    "OutputError": "engine.records.tabular",
     "PolicySet": "engine.deciding.versions",
     "load_versions": "engine.deciding.versions",
 }

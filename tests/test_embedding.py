@@ -338,6 +338,17 @@ def test_bytes_for_a_claim_are_named_as_bytes(policy: engine.CompiledPolicy) -> 
     assert "not bytes" in str(caught.value.problems[0])  # (it said "must be an object, not an object")
 
 
+def test_a_round_whose_output_cannot_be_written_raises_the_facades_output_error(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    """run_batch's folder a file: an OutputError, which the facade did not offer, so a nightly job catching the errors
+    docs/embedding.md lists met it uncaught (`from engine.records.tabular import OutputError` was the only road)."""
+    taken = tmp_path / "out"
+    taken.write_text("a file where the folder should be", encoding="utf-8")
+    with pytest.raises(engine.OutputError) as caught:
+        engine.run_batch(policy, ROOT / "examples" / "round_2021.jsonl", taken, quiet=True, report=False, without_ledger=True)
+    assert str(caught.value) == f"--out {taken}: exists and is not a folder"
+    assert "OutputError" in engine.__all__
+
+
 def test_the_outer_layers_errors_are_the_facades_and_a_misspelt_name_is_no_attribute() -> None:
     assert issubclass(engine.AlreadyCommitted, engine.LedgerError)
     assert issubclass(engine.RecordedDecisionError, engine.RenderError)
