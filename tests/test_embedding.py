@@ -349,6 +349,24 @@ def test_a_round_whose_output_cannot_be_written_raises_the_facades_output_error(
     assert "OutputError" in engine.__all__
 
 
+def test_load_policy_given_a_folder_names_where_a_folder_of_versions_is_read() -> None:
+    """`load_policy("policies")` said "not a regular file (a folder): only a text file is read", and nothing of the
+    PolicySet that reads a folder of versions (as the command line's --policy DIR does)."""
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy(ROOT / "policies")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.code) == (str(ROOT / "policies"), None, "not_a_file")
+    assert problem.said("en").endswith(
+        "not a regular file (a folder): only a text file is read\n    expected one policy file: a folder of a measure's versions "
+        "is read by engine.PolicySet.load(folder), or by engine.load_versions(folder) as the command line's --policy DIR reads it"
+    )
+    assert problem.said("zh").endswith(
+        "不是普通文件（文件夹）：只能读取文本文件\n    应为 一个规则文件；存放一项政策各版本的文件夹请用 engine.PolicySet.load(文件夹) 读取，"
+        "或像命令行的 --policy 文件夹 那样用 engine.load_versions(文件夹) 读取"
+    )
+    assert engine.PolicySet.load(ROOT / "policies").pick(example()).version == "2020.1"  # (what it names reads it)
+
+
 def test_the_outer_layers_errors_are_the_facades_and_a_misspelt_name_is_no_attribute() -> None:
     assert issubclass(engine.AlreadyCommitted, engine.LedgerError)
     assert issubclass(engine.RecordedDecisionError, engine.RenderError)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.core.errors import PolicyError, Problem
+from engine.core.i18n import msg
 from engine.deciding.evaluator import prepare
 from engine.language.load import compile_policy_file, compile_policy_text
 from engine.language.model import CompiledPolicy
@@ -13,6 +15,10 @@ from engine.language.model import CompiledPolicy
 def load_policy(path: str | Path) -> CompiledPolicy:
     """Load, validate and compile a policy file, its rules ready to decide. Raises PolicyError listing every
     problem found."""
+    if Path(path).is_dir():  # (a folder was "not a regular file": said, but not where its versions are read)
+        said = msg("loading.file.not_regular", kind=msg("loading.file.kind.folder"))
+        problem = Problem(said, file=str(path), code="not_a_file", expected=msg("loading.file.folder_of_versions"))
+        raise PolicyError([problem], msg("loading.summary.cannot_read"))
     policy = compile_policy_file(path)
     prepare(policy)
     return policy
