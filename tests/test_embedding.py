@@ -319,6 +319,27 @@ def test_a_reversal_dated_by_a_date_object_is_recorded(policy: engine.CompiledPo
         assert ledger.reverse("PG-2022-0001", "p1", returned=Decimal("100.00"), reason="退回", decided_on=dt.date(2022, 6, 1)) > 0
 
 
+def test_a_finding_dated_by_a_date_object_is_recorded_and_a_value_not_text_is_refused_in_words(
+    policy: engine.CompiledPolicy, tmp_path: Path
+) -> None:
+    """`record_finding` of a date fact given a `datetime.date`, as `reverse` takes one: it was "TypeError: expected
+    string or bytes-like object, got 'datetime.date'" from inside the checks; a number, the same TypeError."""
+    import datetime as dt
+
+    with engine.Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger:
+        n = ledger.record_finding(APPLICANT, "fraud_finding_dates", dt.date(2023, 4, 1), reason="弄虚作假", policy=policy)
+        assert [(f["id"], f["value"]) for f in ledger.findings(APPLICANT)] == [(n, "2023-04-01")]
+        assert ledger.record_finding_once(APPLICANT, "fraud_finding_dates", "2023-04-01", reason="again", policy=policy)[1] is False
+        with pytest.raises(engine.LedgerError) as caught:
+            ledger.record_finding(APPLICANT, "fraud_finding_dates", 20230401, reason="x", policy=policy)  # type: ignore[arg-type]
+        assert str(caught.value) == (
+            "a finding's value is text, as the ledger keeps it (a date as 2023-04-01, an amount as 50000.00), or a "
+            "datetime.date: not 20230401 (a number)"
+        )
+        with engine.use_language("zh"):
+            assert str(caught.value).endswith("或 datetime.date 日期：不能是 20230401（数字）")
+
+
 def test_evaluate_claim_handed_data_says_it_takes_a_parsed_claim(policy: engine.CompiledPolicy) -> None:
     """`engine.evaluate_claim(policy, dict)` met `claim.funding_year`: AttributeError: 'dict' object has no attribute."""
     with pytest.raises(TypeError) as caught:

@@ -60,7 +60,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from engine.core.errors import EngineError
+from engine.core.errors import EngineError, json_kind
 from engine.core.i18n import Msg, msg, tr
 from engine.core.quantities import amount_slip, date_slip, format_money, round_units
 from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, closest, parse_claim, text_problem
@@ -1585,7 +1585,7 @@ class Ledger:
         self,
         applicant_id: str,
         fact: str,
-        value: str,
+        value: str | _dt.date,
         *,
         reason: str,
         policy: CompiledPolicy | Sequence[CompiledPolicy] | None = None,
@@ -1603,7 +1603,7 @@ class Ledger:
         self,
         applicant_id: str,
         fact: str,
-        value: str,
+        value: str | _dt.date,
         *,
         reason: str,
         policy: CompiledPolicy | Sequence[CompiledPolicy] | None = None,
@@ -1612,7 +1612,12 @@ class Ledger:
         """`record_finding`: the finding's record (as `findings` reads it) and whether this call recorded it. False:
         the same applicant, fact and value is on record already, not withdrawn -- that finding's record, with its
         number and when it was recorded; nothing is recorded (a finding entered twice was stored twice, numbers 2
-        and 3, and listed twice). Told by the transaction that decided it."""
+        and 3, and listed twice). Told by the transaction that decided it. A date fact's value may be a `datetime.date`
+        (it was a TypeError from inside the checks); any value not text is refused in words."""
+        if isinstance(value, _dt.date):
+            value = value.isoformat()
+        if not isinstance(value, str):
+            raise LedgerError(msg("ledger.finding.not_text", value=repr(value)[:80], kind=json_kind(value)))
         check_words(reason, "reason")
         if policy is not None:
             check_finding(policy, applicant_id, fact, value)
