@@ -239,6 +239,16 @@ def test_openapi_lists_the_refusals_of_a_commit_and_a_match(tmp_path: Path) -> N
     assert not said_twice, said_twice
 
 
+def test_a_version_or_policy_not_served_is_said_with_what_is_served(server: Server) -> None:
+    # it said "9.9 of pinggu-ip-promotion is not served": a client that mistyped the version had to ask /policies
+    version = server.call("GET", f"/policies/{POLICY_ID}/2020.2/clauses?lang=en")
+    assert version.status == 404 and version.json()["detail"] == (
+        f"version 2020.2 of {POLICY_ID} is not served (its versions served: 2020.1, 2024.1-draft)"
+    )
+    policy = server.call("GET", "/policies/pinggu/2020.1/schema?lang=zh")
+    assert policy.status == 404 and policy.json()["detail"] == f"未提供政策 pinggu（提供的政策：{POLICY_ID}）"
+
+
 def test_openapi_lists_for_the_monitors_only_what_they_answer(tmp_path: Path, server: Server) -> None:
     # /health, /ready and /metrics are open whatever --reads says and read no query: the document listed 401 (a
     # token needed) and 400 (a bad parameter) for each, which a generated client or a monitor's check then expected

@@ -387,6 +387,15 @@ def explanation_response(text: str, fmt: str, lang: str) -> Response:
     return Response(text, headers=headers, media_type=TEXT_MEDIA[fmt])
 
 
+def not_served(cat: Catalogue, policy_id: str, version: str) -> Msg:
+    """Why /policies/{id}/{version}/... is not found, naming what is served: the policy's versions, or the policies (it
+    said "9.9 of pinggu-ip-promotion is not served", and a client mistyping a version had to ask /policies)."""
+    pset = cat.sets.get(policy_id)
+    if pset is not None:
+        return msg("service.detail.no_version", policy=policy_id, version=version, served=", ".join(p.version for p in pset.versions))
+    return msg("service.detail.no_policy_served", policy=policy_id, served=", ".join(sorted(cat.sets)))
+
+
 def already_committed_here(err: AlreadyCommitted) -> str:
     """Why the ledger did not commit the claim, in the words of the request (`?replace=true`, not the command line's
     `--replace`), each of the ledger's three cases said as it says it: every one was said as the plain case, so the
@@ -496,7 +505,7 @@ def routes(svc: Service) -> list[Route]:  # long because: every endpoint is a sm
         pid, version = request.path_params["policy_id"], request.path_params["version"]
         policy = svc.catalogue.version(pid, version)
         if policy is None:
-            raise Refusal("not-found", msg("service.detail.no_version", policy=pid, version=version))
+            raise Refusal("not-found", not_served(svc.catalogue, pid, version))
         return policy
 
     async def policy_clauses(request: Request) -> Response:
