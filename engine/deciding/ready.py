@@ -15,7 +15,7 @@ from engine.language.model import CompiledPolicy
 def load_policy(path: str | Path) -> CompiledPolicy:
     """Load, validate and compile a policy file, its rules ready to decide. Raises PolicyError listing every
     problem found."""
-    if Path(path).is_dir():  # (a folder was "not a regular file": said, but not where its versions are read)
+    if str(path) != "" and Path(path).is_dir():  # (a folder was "not a regular file": said, not where versions are read)
         said = msg("loading.file.not_regular", kind=msg("loading.file.kind.folder"))
         problem = Problem(said, file=str(path), code="not_a_file", expected=msg("loading.file.folder_of_versions"))
         raise PolicyError([problem], msg("loading.summary.cannot_read"))
