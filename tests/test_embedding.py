@@ -347,6 +347,19 @@ def test_evaluate_claim_handed_data_says_it_takes_a_parsed_claim(policy: engine.
     assert str(caught.value) == "evaluate_claim takes a parsed Claim (engine.parse_claim), not a dict: engine.evaluate takes a claim's data"
 
 
+def test_a_set_of_several_versions_says_data_that_is_no_claim_as_one_version_does() -> None:
+    """`PolicySet.pick([])` of several versions said "the claim has no funding_year to choose a policy version by",
+    where one version (and `parse_claim`) says what the data is."""
+    several = engine.PolicySet.load([ROOT / "policies" / "pinggu_2020.yaml", ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml"])
+    one = engine.PolicySet.load(ROOT / "policies" / "pinggu_2020.yaml")
+    for versions in (several, one):
+        for data, kind in (([], "a list"), ("{}", "a text")):
+            with pytest.raises(engine.ClaimError) as caught:
+                versions.evaluate(data)  # type: ignore[arg-type]
+            (problem,) = caught.value.problems
+            assert problem.said("en") == f"<input>: (document): a claim must be an object, not {kind}"
+
+
 def test_policy_set_load_takes_one_path_alone(policy: engine.CompiledPolicy) -> None:
     """A text was taken as its characters, each a path (18 problems, `/` among them)."""
     [version] = engine.PolicySet.load(str(ROOT / "policies" / "pinggu_2020.yaml")).versions

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.core.errors import ClaimError, PolicyError, Problem
+from engine.core.errors import ClaimError, PolicyError, Problem, json_kind
 from engine.core.i18n import Msg, msg
 from engine.core.quantities import said_in_digits
 from engine.deciding.claims import Claim, checked_history, claim_for
@@ -134,10 +134,13 @@ class PolicySet:
         )
 
     def for_data(self, data: Any) -> CompiledPolicy:
-        """The version for a claim given as plain data (its `funding_year`)."""
-        year = data.get("funding_year") if isinstance(data, Mapping) else None
+        """The version for a claim given as plain data (its `funding_year`); data that is no object is said so, as
+        `parse_claim` says it (a list was "the claim has no funding_year to choose a policy version by")."""
+        if not isinstance(data, Mapping):
+            raise ClaimError([Problem(msg("claim.not_object", kind=json_kind(data)), code="claim")], msg("claim.invalid"))
+        year = data.get("funding_year")
         if isinstance(year, bool) or not isinstance(year, int):
-            missing = not isinstance(data, Mapping) or "funding_year" not in data
+            missing = "funding_year" not in data
             said = msg("claim.versions.no_year") if missing else msg("claim.versions.year_not_whole", value=_as_written(year))
             code = "claim.required" if missing else "claim.type"
             raise ClaimError([Problem(said, path=("funding_year",), code=code)], msg("claim.invalid"))
