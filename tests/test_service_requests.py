@@ -412,6 +412,24 @@ def test_a_round_sent_as_one_json_document_is_refused_in_one_word(server: Server
     assert one_document(claim_bytes("RL-5")) is None
 
 
+def test_a_body_field_given_as_a_number_is_said_with_the_text_to_write(server: Server) -> None:
+    # `"returned": 4200.00` said "returned must be text" and expected nothing; a required field given as a number
+    # (`"claim_id": 5`) said "claim_id is required (text)", as if it were left out
+    officer = {"Authorization": f"Bearer {OFFICER_TOKEN}"}
+    body = b'{"claim_id": "PG-X", "item_id": "p1", "reason": "r", "returned": 4200.00, "decided_on": "2022-06-01"}'
+    number = send(server, "POST", "/ledger/reverse?lang=zh", body, officer)
+    assert number.status == 400 and [
+        (p["path"], p["line"], p["column"], p["message"], p["expected"]) for p in number.json()["problems"]
+    ] == [("returned", 1, 66, "returned 应为文本，不能是数字", '"4200.00"')]  # (column 66: the number)
+    given = send(server, "POST", "/ledger/reverse?lang=en", b'{"claim_id": 5, "item_id": "p1", "reason": true}', officer)
+    assert [(p["path"], p["message"], p["expected"]) for p in given.json()["problems"]] == [
+        ("claim_id", "claim_id must be text, not a number", '"5"'),
+        ("reason", "reason must be text, not true or false", None),
+    ]
+    left_out = send(server, "POST", "/ledger/reverse?lang=en", b'{"claim_id": null, "item_id": "p1", "reason": "r"}', officer)
+    assert [p["message"] for p in left_out.json()["problems"]] == ["claim_id is required (text)"]
+
+
 def test_an_address_with_a_final_slash_is_not_found_rather_than_redirected(server: Server) -> None:
     for method in ("GET", "POST"):
         answer = send(server, method, "/rounds/?lang=en", b"{}\n" if method == "POST" else None)

@@ -35,7 +35,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from engine.core.errors import EngineError, PolicyError, Problem, format_path, json_reason
+from engine.core.errors import EngineError, PolicyError, Problem, format_path, json_kind, json_reason
 from engine.core.i18n import Msg, known_language, msg
 from engine.core.quantities import format_money, plain_amount
 from engine.deciding.claims import DuplicateKeyError, loads_json, parse_claim, refuse_own_history, text_problem
@@ -385,6 +385,14 @@ def explanation_response(text: str, fmt: str, lang: str) -> Response:
     if fmt == "html":
         headers["content-security-policy"] = PAGE_CSP  # (as the page states it)
     return Response(text, headers=headers, media_type=TEXT_MEDIA[fmt])
+
+
+def not_text(field: str, value: Any) -> Problem:
+    """A body's field given as another JSON value than text, said with what was given and, for a number, the text to
+    write (`"returned": 4200.00` said "returned must be text"; a required one given as a number, "is required")."""
+    number = isinstance(value, int | Decimal) and not isinstance(value, bool)
+    said = msg("service.problem.field_text", field=field, kind=json_kind(value))
+    return Problem(said, (field,), "request", code="service.body", expected=json.dumps(str(value)) if number else None)
 
 
 def not_served(cat: Catalogue, policy_id: str, version: str) -> Msg:
@@ -741,11 +749,8 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
         if not isinstance(data, dict):
             problem = Problem(msg("service.problem.not_object"), file="request", code="service.body")
             raise Refusal("invalid-request", problem.message, [problem])
-        problems = [
-            Problem(msg("service.problem.field_required", field=k), (k,), "request", code="service.body")
-            for k in required
-            if not isinstance(data.get(k), str)
-        ]
+        missing = [k for k in required if data.get(k) is None]
+        problems = [Problem(msg("service.problem.field_required", field=k), (k,), "request", code="service.body") for k in missing]
         problems += [
             Problem(
                 msg("service.problem.field_unknown", field=k), (k,), "request", code="service.body", expected=", ".join(required + optional)
@@ -753,11 +758,7 @@ def ledger_routes(svc: Service) -> list[Route]:  # long because: every ledger en
             for k in data
             if k not in required + optional
         ]
-        problems += [
-            Problem(msg("service.problem.field_text", field=k), (k,), "request", code="service.body")
-            for k in optional
-            if k in data and not isinstance(data[k], str)
-        ]
+        problems += [not_text(k, data[k]) for k in required + optional if k in data and k not in missing and not isinstance(data[k], str)]
         problems += [  # (ids and values as a claim's text; a reason's own words are the ledger's to check: it may run over lines)
             Problem(wrong, (k,), "request", code="service.body")
             for k, v in data.items()
