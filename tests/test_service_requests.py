@@ -430,6 +430,14 @@ def test_a_body_field_given_as_a_number_is_said_with_the_text_to_write(server: S
     assert [p["message"] for p in left_out.json()["problems"]] == ["claim_id is required (text)"]
 
 
+def test_a_browsers_preflight_from_another_origin_is_refused_as_docs_service_md_says(server: Server) -> None:
+    # docs/service.md (From Java or JavaScript): no CORS headers; a preflight OPTIONS is 405, naming the method taken
+    asked = {"Origin": "https://portal.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    preflight = send(server, "OPTIONS", "/evaluate?lang=en", None, asked)
+    assert (preflight.status, preflight.headers["allow"], preflight.json()["detail"]) == (405, "POST", "OPTIONS is not allowed here")
+    assert not any(h.startswith("access-control-") for h in preflight.headers)
+
+
 def test_an_address_with_a_final_slash_is_not_found_rather_than_redirected(server: Server) -> None:
     for method in ("GET", "POST"):
         answer = send(server, method, "/rounds/?lang=en", b"{}\n" if method == "POST" else None)
