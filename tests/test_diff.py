@@ -512,3 +512,30 @@ def test_a_single_amount_is_said_in_the_form_a_changed_pair_is(policy: engine.Co
     budget = "  documents_cites: 第十二条\n  round_budget: {amount: 4200, cites: 第十三条}\n"
     [budgeted] = diff_policies(policy, variant(("  documents_cites: 第十二条\n", budget)))
     assert tr(budgeted.text, "zh") == "新增 policy.round_budget：每轮 4,200.00 元（第十三条）"  # 4200 is no whole 万: yuan with fen
+
+
+def test_an_item_of_a_type_the_revision_adds_is_compared_not_refused(tmp_path: Path, policy: engine.CompiledPolicy) -> None:
+    # an officer's 2026 revision added an article (a new item type): every claim with such an item was "not compared,
+    # invalid claim (under the old version)", its other items too, and the impact said "no decision changes".
+    # From the 2024 draft (which retired ip_management_certification) to the 2020 measures (which have it): the
+    # certification is new to the later file; the insurance of 100,000 is 60,000 under the draft and 50,000 under 2020.
+    draft = engine.load_policy(ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml")
+    src = tmp_path / "r.jsonl"
+    lines = [
+        claim(item("ip_management_certification", "m1"), item("patent_insurance", "i1", premium_paid="100000.00"), claim_id="A"),
+        claim(item("ip_management_certification", "m2"), claim_id="B", applicant="platform"),
+    ]
+    src.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in lines), encoding="utf-8")
+    result = impact(draft, policy, read_claims(src))
+    assert result.errors == []
+    got = [(i.claim_id, i.item_id, i.old_status, i.old_amount, i.new_status, i.new_amount) for i in result.items]
+    assert got == [
+        ("A", "m1", "added", Decimal("0"), "granted", Decimal("50000.00")),  # 第七条第（三）项：一次性奖励 5 万元
+        ("A", "i1", "granted", Decimal("60000.00"), "granted", Decimal("50000.00")),  # 100,000 × 60% → × 50%
+        ("B", "m2", "added", Decimal("0"), "granted", Decimal("50000.00")),
+    ]
+    assert result.total_old == Decimal("60000.00") and result.total_new == Decimal("150000.00")
+    assert result.by_article()["第七条"] == (Decimal("0"), Decimal("100000.00"))
+    with use_language("zh"):
+        said = [tr(i.text()) for i in result.changed]
+    assert said[0] == "A m1（知识产权管理体系认证（GB/T 29490））：旧版无此规定 0.00 元 → 支持 50,000.00 元（+50,000.00 元）"

@@ -1238,74 +1238,100 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
                 msg("diff.impact.what_if", label=label, version=pol.version, first=lo, last=hi, years=[str(y) for y in outside])
             )
     retired_types = set(old.item_facts) - set(new.item_facts)
+    added_types = set(new.item_facts) - set(old.item_facts)
     # each record read under both versions first (its errors where it was read); the valid ones make each round
-    compared: list[tuple[Record, int, int | None]] = []  # (record, its place in the old round, in the new one)
+    compared: list[tuple[Record, int | None, int | None]] = []  # (record, its place in the old round, in the new one)
     old_round: list[Mapping[str, Any]] = []
     new_round: list[Mapping[str, Any]] = []
     for rec in records:
-        data = rec.data
-        if data is None:
+        if rec.data is None:
             result.errors.append(error_record(rec, rec.problems, msg("diff.impact.unreadable")))
             continue
-        name = rec.where.get("file")
-        try:
-            parse_claim(wide_old, data, file=name)
-        except EngineError as err:
-            result.errors.append({**error_record(rec, claim_problems(rec, err), err.summary), "under": "OLD"})
+        # an item of a type the old version lacks (an article the revision adds) is no error of the claim: the old
+        # version pays it nothing (`added`), as the new one pays a retired type's item nothing (`retired`)
+        at_old = _read_under(wide_old, rec, added_types, old_round, result, "OLD")
+        if at_old is _INVALID:
             continue
-        kept_at = [i for i, it in enumerate(data.get("items", [])) if not (isinstance(it, Mapping) and it.get("type") in retired_types)]
-        at_new: int | None = None
-        if kept_at:
-            kept = dataclasses.replace(
-                rec,
-                data={**data, "items": [data["items"][i] for i in kept_at]},
-                item_where=[rec.item_where[i] for i in kept_at if i < len(rec.item_where)],
-            )
-            try:
-                parse_claim(wide_new, kept.data or {}, file=name)
-            except EngineError as err:  # (each problem placed and named by its item's place in the whole claim)
-                whole = EngineError([_in_whole_claim(p, kept_at) for p in err.problems], err.summary)
-                result.errors.append({**error_record(rec, claim_problems(rec, whole), err.summary), "under": "NEW"})
-            else:
-                at_new = len(new_round)
-                new_round.append(kept.data or {})
-        compared.append((rec, len(old_round), at_new))
-        old_round.append(data)
+        at_new = _read_under(wide_new, rec, retired_types, new_round, result, "NEW")
+        at_new = None if at_new is _INVALID else at_new
+        if at_old is not None or at_new is not None:
+            compared.append((rec, cast(int | None, at_old), cast(int | None, at_new)))
     decided_old, refused_old = _decide_round(wide_old, old_round, msg("diff.impact.old"), steps) if old_round else ({}, {})
     decided_new, _ = _decide_round(wide_new, new_round, msg("diff.impact.new"), steps) if new_round else ({}, {})
     if steps is not None:
         steps.done()
-    cites_old = {r.id: r.cites for r in old.rules}
-    cites_new = {r.id: r.cites for r in new.rules}
     for rec, at_old, at_new in compared:
-        d_old = decided_old.get(at_old)
-        if d_old is None:  # (the round refused it: its own error record's words and problems, placed where it was read)
+        d_old = decided_old.get(at_old) if at_old is not None else None
+        if at_old is not None and d_old is None:  # (the round refused it: its own error record's words and problems)
             refused = refused_old.get(at_old, {})
             problems = [{**p, **rec.where} for p in refused.get("problems", [])]  # (not the temporary round's file)
             result.errors.append({**error_record(rec, problems, refused.get("error") or msg("diff.impact.unreadable")), "under": "OLD"})
             continue
         d_new = decided_new.get(at_new) if at_new is not None else None
-        new_by_item: dict[str, tuple[str, Decimal, str | None]] = {}
-        for dn in d_new["items"] if d_new is not None else ():
-            new_by_item[dn["item"]] = (dn["status"], Decimal(dn["amount"]), _article(new, cites_new.get(dn["rule"], "")))
-        for do in d_old["items"]:
-            retired = do["type"] in retired_types
-            status, amount, article = new_by_item.get(do["item"], ("retired" if retired else "error", ZERO, None))
-            result.items.append(
-                ItemImpact(
-                    d_old["claim_id"],
-                    do["item"],
-                    do["type"],
-                    _article(old, cites_old.get(do["rule"], "")),
-                    article,
-                    do["status"],
-                    Decimal(do["amount"]),
-                    status,
-                    amount,
-                    old.item_type_labels.get(do["type"]),
-                )
-            )
+        result.items.extend(_item_impacts(old, new, rec, d_old, d_new, retired_types, added_types))
     return result
+
+
+#: what `_read_under` answers for a claim invalid under the version
+_INVALID = object()
+
+
+def _read_under(
+    policy: model.CompiledPolicy,
+    rec: Record,
+    left_out: set[str],
+    round_: list[Mapping[str, Any]],
+    result: Impact,
+    side: str,
+) -> int | object | None:
+    """The claim of `rec` without its items of the types `left_out`, checked under `policy` and added to `round_`: its
+    place there; None when no item is left; `_INVALID` when it is invalid (its error record, each problem placed by
+    its item's place in the whole claim, added to `result` under `side`)."""
+    data = rec.data or {}
+    items = data.get("items", [])
+    kept_at = [i for i, it in enumerate(items) if not (isinstance(it, Mapping) and it.get("type") in left_out)]
+    if not kept_at and items:
+        return None
+    kept = data if len(kept_at) == len(items) else {**data, "items": [items[i] for i in kept_at]}
+    try:
+        parse_claim(policy, kept, file=rec.where.get("file"))
+    except EngineError as err:
+        whole = EngineError([_in_whole_claim(p, kept_at) for p in err.problems], err.summary)
+        result.errors.append({**error_record(rec, claim_problems(rec, whole), err.summary), "under": side})
+        return _INVALID
+    round_.append(kept)
+    return len(round_) - 1
+
+
+def _item_impacts(
+    old: model.CompiledPolicy,
+    new: model.CompiledPolicy,
+    rec: Record,
+    d_old: Mapping[str, Any] | None,
+    d_new: Mapping[str, Any] | None,
+    retired_types: set[str],
+    added_types: set[str],
+) -> Iterator[ItemImpact]:
+    """Each item of the claim of `rec`, in the claim's order, as decided under each version: `retired` under the new
+    one for a type it retired, `added` under the old one for a type the new one adds, `error` where the other
+    version's round refused the claim."""
+    cites_old = {r.id: r.cites for r in old.rules}
+    cites_new = {r.id: r.cites for r in new.rules}
+    by_old = {d["item"]: d for d in d_old["items"]} if d_old is not None else {}
+    by_new = {d["item"]: d for d in d_new["items"]} if d_new is not None else {}
+    claim_id = (d_old or d_new or {}).get("claim_id") or rec.claim_id or ""
+    for it in (rec.data or {}).get("items", []):
+        if not isinstance(it, Mapping):
+            continue
+        item_id, kind = str(it.get("id")), str(it.get("type"))
+        do, dn = by_old.get(item_id), by_new.get(item_id)
+        if do is None and kind not in added_types:
+            continue
+        old_side = (do["status"], Decimal(do["amount"]), _article(old, cites_old.get(do["rule"], ""))) if do else ("added", ZERO, None)
+        new_side = (dn["status"], Decimal(dn["amount"]), _article(new, cites_new.get(dn["rule"], ""))) if dn else None
+        status, amount, article = new_side or ("retired" if kind in retired_types else "error", ZERO, None)
+        label = old.item_type_labels.get(kind) or new.item_type_labels.get(kind)
+        yield ItemImpact(claim_id, item_id, kind, old_side[2], article, old_side[0], old_side[1], status, amount, label)
 
 
 def error_lines(error: Mapping[str, Any], headings: Mapping[str, Any] | None = None) -> list[str]:
