@@ -961,8 +961,9 @@ def test_a_source_text_named_with_windows_separators_is_read(tmp_path: Path) -> 
 
 
 def test_a_block_amount_that_fits_no_form_is_said_at_its_amount_key(tmp_path: Path) -> None:
-    """A problem about `amount:` as a whole was placed at its first entry's line (`rate: 50%`, one line down)."""
-    text = mutate("amount: {rate: 50%, of: item.official_fee}", "amount:\n      rate: 50%\n      off: item.official_fee")
+    """A problem about `amount:` as a whole was placed at its first entry's line (`rate: 50%`, one line down). (An
+    unknown field close to a form's own, `off:` for `of:`, is said at that field: test_slips_policy.py.)"""
+    text = mutate("amount: {rate: 50%, of: item.official_fee}", "amount:\n      rate: 50%\n      cost: item.official_fee")
     p = only_problem(tmp_path, text)
     assert (p.code, format_path(p.path)) == ("schema.oneOf", "rules[0].amount")
     # `    amount:` stays the template's line 66, its key at column 5 (it was line 67, `      rate: 50%`, column 7)

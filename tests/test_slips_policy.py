@@ -874,3 +874,35 @@ def test_a_selection_s_scope_in_words_says_what_ranking_per_is() -> None:
         tr(p.expected, "zh")
         == "per 中每一项是一个事实，按它的取值分别排序：如 claim.funding_year（每个申报年度单独排序）；不写 per 时，整轮一起排序"
     )
+
+
+def test_a_count_written_as_a_number_says_to_quote_it_not_what_an_amount_is() -> None:
+    # an officer's fixed reward from a dated parameter, `{per_unit: {of: 'param(...)'}, count: 1}`, was told
+    # "1 的类型不对，应为文字（string）" and, as what was expected, the amount's description ("封顶前的金额计算方式（一种）"):
+    # nothing said that the count is an expression, written as a text
+    text = (FIXTURES / "dated_parameters.yaml").read_text(encoding="utf-8")
+    old = "amount: {per_unit: 2万, count: item.grant_countries}"
+    assert text.count(old) == 1
+    p = _problem(text.replace(old, "amount: {per_unit: 2万, count: 1}"))
+    assert p.path[-2:] == ("amount", "count")
+    assert _said(p, "zh") == ("此处应是文字，YAML 把未加引号的 1 读成了数字", '加引号的文字："1"')
+    assert _said(p, "en") == ("YAML read the unquoted 1 as a number, where a text is wanted", 'the text in quotes: "1"')
+
+
+def test_a_misspelt_field_of_an_amount_form_is_said_at_the_field_with_the_name_meant() -> None:
+    # an officer's `max_cout: 20` in a per-unit amount was said at the amount's line, "不符合任何一种允许的写法（最接近的
+    # 一种：有不认识的字段 'max_cout'…）", and as what to write the seven forms of an amount, where a misspelt field of
+    # a rule or a limit (`tims: 1`) is said at its own line with "是否想写 `times`？"
+    text = (FIXTURES / "dated_parameters.yaml").read_text(encoding="utf-8")
+    old = "amount: {per_unit: 2万, count: item.grant_countries}"
+    assert text.count(old) == 1
+    bad = text.replace(old, "amount: {per_unit: 2万, count: item.grant_countries, max_cout: 3}")
+    p = _problem(bad)
+    assert p.path[-2:] == ("amount", "max_cout") and p.code == "schema.additionalProperties"
+    line = bad.splitlines()[p.line - 1]
+    assert line[p.column - 1 :] == "3}" and "max_cout" in line  # (a field is placed at its value, as `tims: 1` is)
+    assert _said(p, "zh") == (
+        "有不认识的字段 'max_cout'：请检查拼写，或删去该字段",
+        "是否想写 `max_count`？可用的字段：base、unit、per_unit、count、max_count",
+    )
+    assert _said(p, "en")[1] == "did you mean `max_count`? one of the fields: base, unit, per_unit, count, max_count"

@@ -500,8 +500,11 @@ def _slip(error: ValidationError) -> tuple[Msg, Msg] | None:
         key = str(error.absolute_path[-1])
         return msg("loading.slip.empty_key", key=key), msg("loading.slip.empty_key_expected", key=key)
     number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-    if error.validator == "type" and error.validator_value == "string" and number and error.parent is None:
-        # `version: 2020.10` unquoted: YAML reads a number where a text is wanted (not a form of a oneOf: -1 there)
+    # (not a form of a oneOf at the value itself, where -1 fails a number's form too; a oneOf above it, as an amount's
+    # forms above its `count`, has chosen the form already)
+    own_form = error.parent is None or tuple(error.parent.absolute_path) != tuple(error.absolute_path)
+    if error.validator == "type" and error.validator_value == "string" and number and own_form:
+        # `version: 2020.10` unquoted, `count: 1` (an expression): YAML reads a number where a text is wanted
         return msg("loading.slip.number_for_text", value=str(value)), msg("loading.slip.number_for_text_expected", value=str(value))
     if error.validator == "maximum" and error.validator_value == 1 and type(value) is int and 1 < value <= 100:
         # `rate: 80` for 80%: a rate is a share of 1 (said "80 is greater than the maximum of 1")
@@ -617,6 +620,10 @@ def read_schema_problems(source: Source, schema_name: str = "policy.schema.json"
                 path, code = tuple(form.absolute_path), f"schema.{form.validator}"
                 message = msg("schema.any_form", value=_written(form.instance))
                 expected = schema_expected(form)
+            elif (misspelt := _misspelt_in_form(error)) is not None:
+                # `{per_unit: 1000, count: item.marks, max_cout: 20}`: said at the field, with the name it is close
+                # to, as a misspelt field of a rule is (it was said at the amount, the seven forms as what to write)
+                path, message, expected, code = misspelt
         slip = next((s for e in _with_context(error) if tuple(e.absolute_path) == path and (s := _slip(e))), None)
         if slip is not None:  # `50w`, `300,000`, `2021/3/5` where the value is reported: the message says how to write it
             message, expected = slip
@@ -626,6 +633,19 @@ def read_schema_problems(source: Source, schema_name: str = "policy.schema.json"
         problems.append(source.problem(path, message, expected=expected, code=code))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     return _misspelt_not_missing(problems), next(errors, None) is not None
+
+
+def _misspelt_in_form(error: ValidationError) -> tuple[tuple[Any, ...], Msg, Msg | None, str] | None:
+    """(path, message, expected, code) of the one unknown field of the form of a oneOf/anyOf `error` that knows the
+    other fields written, when that field is close to one of the form's (a misspelling), else None."""
+    best = _best_form_error(error) if error.context else None
+    if best is None or best.validator != "additionalProperties":
+        return None
+    unknown = _first_unknown_field(best)
+    known = best.schema.get("properties", {}) if isinstance(best.schema, dict) else {}
+    if not unknown or _close(unknown[0], [str(k) for k in known]) is None:
+        return None
+    return (*best.absolute_path, *unknown), schema_message(best), schema_expected(best), "schema.additionalProperties"
 
 
 def _wide_colon_key(error: ValidationError) -> tuple[Any, ...] | None:
