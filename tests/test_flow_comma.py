@@ -11,6 +11,7 @@ import pytest
 from test_policy_errors import TEMPLATE, line_of
 
 import engine
+from engine.core.i18n import tr
 from engine.language.source import parse_yaml
 
 SAYS = "says: {zh: 仅限发明专利, en: invention patents only}"
@@ -104,3 +105,20 @@ def test_a_number_with_a_separator_in_prose_is_text_to_quote() -> None:
     (p,) = err.value.problems
     assert p.message == "`000` became a separate key because of the comma after `en: from CNY 200`; quote the text"
     assert p.expected == 'en: "from CNY 200,000"'
+
+
+@pytest.mark.parametrize(
+    ("written", "said", "fix"),
+    [
+        ("per_unit: 1,000元", "因为 `per_unit: 1` 后面的逗号，`000元` 被当成了另一个键；数字不要加千位分隔符", "per_unit: 1000元"),
+        ("max: 300,000.00", "因为 `max: 300` 后面的逗号，`000.00` 被当成了另一个键；数字不要加千位分隔符", "max: 300000.00"),
+        ("max: 1,200,000元", "因为 `max: 1` 后面的逗号，`200`、`000元` 被当成了另外的键；数字不要加千位分隔符", "max: 1200000元"),
+    ],
+)
+def test_a_thousands_separator_before_a_unit_or_cents_is_a_number_not_text(written: str, said: str, fix: str) -> None:
+    # an officer's `amount: {per_unit: 1,000元, count: item.marks}` was told to quote the text, with the fix
+    # `per_unit: "1, 000元"` (a space put in) or the Chinese comma, `per_unit: 1，000元`: neither is an amount
+    with pytest.raises(engine.PolicyError) as err:
+        parse_yaml(f"amount: {{{written}, count: item.marks}}\n", "f.yaml")
+    (p,) = err.value.problems
+    assert (tr(p.message, "zh"), tr(p.expected, "zh")) == (said, fix)

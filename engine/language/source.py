@@ -364,7 +364,9 @@ class _Builder:
                     text += ("," if text[-1:].isdigit() and len(n) == 3 and n.isdigit() else ", ") + n
                 pair = f"{key_node.value}: {value_node.value}"
                 # {max: 3,000}, and inside an expression: {doc: x, when: amount >= 200,000}
-                if _ENDS_IN_NUMBER.search(value_node.value) and all(len(n) == 3 and n.isdigit() for n in names):
+                # (the last group may carry its unit or cents: `per_unit: 1,000元`, `max: 300,000.00`)
+                groups = all(len(n) == 3 and n.isdigit() for n in names[:-1]) and _LAST_GROUP.fullmatch(names[-1])
+                if _ENDS_IN_NUMBER.search(value_node.value) and groups:
                     message = msg(f"loading.yaml.comma_number_{number}", names=shown, pair=pair)
                     fix = msg("loading.yaml.comma_fix", fix=f"{key_node.value}: {value_node.value}{''.join(names)}")
                 else:
@@ -435,6 +437,8 @@ _NEGATED_FACT = re.compile(r"^!((?:item|applicant|claim)\.[A-Za-z_][A-Za-z0-9_]*
 #: a number of one to three digits, alone or after an operator of an expression: "3", "amount >= 200" (not prose:
 #: "CNY 200" before ",000" is text to quote)
 _ENDS_IN_NUMBER = re.compile(r"(?:^|[<>=+\-*/(]\s*)\d{1,3}$")
+#: the last group of digits of a number written with thousands separators, with its cents or its unit (000, 000.00, 000元)
+_LAST_GROUP = re.compile(r"\d{3}(?:\.\d+)?\s*(?:元|万元|万)?")
 
 
 def _stray(key: yaml.Node, value: yaml.Node) -> bool:
