@@ -222,6 +222,14 @@ def test_the_report_names_checks_rules_caps_and_limits_in_the_policys_words_with
     assert labels["refused:invention-patent-once"] == (
         "发明专利授权（invention-patent-fees）：因次数限制「每件发明专利支持一次」（invention-patent-once；1 次）不予支持"
     )
+    # a limit counting funding years (`unit: {zh: 年}`) says its years, as its decisions do (it said "2 次")
+    assert (
+        labels["refused:insurance-two-years"]
+        == "专利保险（patent-insurance）：因次数限制「最多支持2年」（insurance-two-years；2 年）不予支持"
+    )
+    assert tr(next(b.label for b in report.branches if b.key == "refused:insurance-two-years"), "en") == (
+        "patent insurance (patent-insurance): refused by limit “supported in at most 2 years” (insurance-two-years; 2 year(s))"
+    )
     assert labels["exhausted:pledge-annual-cap"] == (
         "知识产权质押贷款贴息（pledge-loan-interest）：封顶「每家企业每年享受贴息补助最高不超过30万元」（pledge-annual-cap）已用尽，不予支持"
     )

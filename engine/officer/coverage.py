@@ -280,7 +280,8 @@ class _Branches(PolicyVisitor):
         assert at.rule is not None
         self.note(limit, at)
         r = _rule(self.policy, at.rule)
-        said = msg("coverage.branch.limit", rule=r, times=limit.times, **_said(limit))
+        unit = limit.unit or msg("coverage.branch.times")  # (a limit counting years: 2 年, as decisions say it)
+        said = msg("coverage.branch.limit", rule=r, times=limit.times, unit=unit, **_said(limit))
         self.rules.append(Branch(f"refused:{limit.id}", limit.cites, said))
 
     def visit_subject(self, subject: model.Subject, at: Site) -> None:
