@@ -769,3 +769,35 @@ def test_a_slip_in_a_case_s_claim_as_a_whole_is_said_of_its_claim_not_of_the_who
     assert (format_path(p.path), p.line) == ("claim", _line_of(text, "fundng_year"))
     assert tr(p.message, "zh") == "有无法识别的字段（'fundng_year'）；是否应为 'funding_year'？"
     assert "(document)" not in format_result(result) and ": claim: unknown field(s) ('fundng_year' was unexpected)" in format_result(result)
+
+
+def test_an_expected_reason_naming_no_id_of_the_policy_says_so_and_the_id_meant(tmp_path: Path) -> None:
+    # an officer's `reason: trademark-once-per-year` (the limit was `trademark-once-a-year`) failed only as
+    # "理由应为 trademark-once-per-year，实为 trademark-once-a-year", as if the engine had chosen another ground
+    base = WRONG.split("cases:")[0] + (
+        "cases:\n  - name: a third pledge loan refused\n"
+        "    history:\n"
+        + "".join(
+            f"      - {{{{claim_id: H-{n}, item_id: l{n}, rule: pledge-loan-interest, applicant_id: 91110117MA01ABCD1F,"
+            f" funding_year: 2020, amount: '1000.00', consumes: [{{{{limit: pledge-three-times, scope: [91110117MA01ABCD1F],"
+            f" counts: [L{n}, 2020]}}}}]}}}}\n"
+            for n in (1, 2, 3)
+        )
+        + "    claim:\n      items:\n"
+        '        - {{id: l4, type: pledge_loan_interest, loan_id: D, lender_is_bank: true, pledged_right: patent, annual_interest_paid: "2000.00"}}\n'
+        "    expect:\n      items:\n        l4: {{status: refused, reasons: [REASON]}}\n"
+    )
+    for reason, said in (
+        ("pledge-3-times", "（是否想写 pledge-three-times？）"),
+        ("第六条第（一）项", "（理由写编号，如 coverage 报告括号中的编号）"),
+    ):
+        f = tmp_path / "reason.yaml"
+        f.write_text(base.replace("REASON", reason).format(policy=policy_beside(tmp_path)), encoding="utf-8")
+        result = run_case(load_case_file(f)[0])
+        with use_language("zh"):
+            text = format_result(result)
+        assert f"项目 l4：预期的理由 {reason} 不是本政策中任何审查、条件、封顶或次数限制的编号{said}" in text, text
+    right = tmp_path / "right.yaml"  # three loans before: the fourth is refused by the limit (R11: at most 3 times)
+    right.write_text(base.replace("REASON", "pledge-three-times").format(policy=policy_beside(tmp_path)), encoding="utf-8")
+    got = run_case(load_case_file(right)[0])
+    assert got.passed, format_result(got)

@@ -69,8 +69,9 @@ from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant
 from engine.deciding.ready import load_policy
 from engine.language.expressions import suggest
-from engine.language.model import BudgetRounding, CompiledPolicy, Text
+from engine.language.model import BudgetRounding, Cap, CompiledPolicy, DocumentCheck, Limit, Rule, Selection, Test, Text
 from engine.language.source import Source, load_yaml_file
+from engine.language.walk import PolicyVisitor, Site, walk
 from engine.records.batch import column_headings, decide_in_memory
 from engine.records.tabular import field_heading
 
@@ -696,6 +697,7 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
         result.mismatches.append(
             msg("casetest.unknown_clause_close", cite=str(cite), close=close) if close else msg("casetest.unknown_clause", cite=str(cite))
         )
+    result.mismatches.extend(_unknown_reasons(case, pol))
     if case.round:
         return _run_round(case, pol, result)
     expect = case.expect
@@ -729,6 +731,61 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
         if want_total is None or want_total != decision.total:
             result.mismatches.append(msg("casetest.total", want=_show(expect["total"]), got=said_money(decision.total)))
     return result
+
+
+class _ReasonIds(PolicyVisitor):
+    """Every id a decision's reason may name (`reasons[].check`): checks, conditions, caps, limits, selections, and a
+    rule's own grounds (`<rule>#who`, `#table`, `#subject`, `#zero`)."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    def visit_check(self, test: Test, at: Site) -> None:
+        self.ids.add(test.id)
+
+    def visit_document_check(self, check: DocumentCheck, at: Site) -> None:
+        self.ids.add(check.id)
+
+    def enter_rule(self, rule: Rule, at: Site) -> None:
+        self.ids.update([rule.id, *(f"{rule.id}#{ground}" for ground in ("who", "table", "subject", "zero"))])
+
+    def visit_condition(self, test: Test, at: Site) -> None:
+        self.ids.add(test.id)
+
+    def visit_cap(self, cap: Cap, at: Site) -> None:
+        self.ids.add(cap.id)
+
+    def visit_limit(self, limit: Limit, at: Site) -> None:
+        self.ids.add(limit.id)
+
+    def visit_selection(self, selection: Selection, at: Site) -> None:
+        self.ids.add(selection.id)
+
+
+def _unknown_reasons(case: Case, policy: CompiledPolicy) -> list[Msg]:
+    """A mismatch for each `reason:` / `reasons:` expected that names no id of the policy (a slip in the id, or a
+    rule's id where its limit's is meant): it failed only as "理由应为 X，实为 Y", never saying that X names nothing."""
+    expect = case.expect
+    claims = expect.get("claims") if case.round else {None: expect}
+    wanted: list[tuple[str, str]] = []
+    for exp in claims.values() if isinstance(claims, Mapping) else ():
+        items = exp.get("items") if isinstance(exp, Mapping) else None
+        for item_id, exp_item in items.items() if isinstance(items, Mapping) else ():
+            if isinstance(exp_item, Mapping):
+                listed = exp_item.get("reasons")
+                named = ([exp_item["reason"]] if "reason" in exp_item else []) + (listed if isinstance(listed, list) else [])
+                wanted += [(str(item_id), str(r)) for r in named]
+    if not wanted:
+        return []
+    visitor = _ReasonIds()
+    walk(policy, visitor)
+    out = []
+    for item_id, reason in dict.fromkeys(wanted):
+        if reason not in visitor.ids:
+            close = suggest(reason, sorted(visitor.ids))
+            key = "casetest.unknown_reason_close" if close else "casetest.unknown_reason"
+            out.append(msg(key, item=item_id, reason=reason, close=close) if close else msg(key, item=item_id, reason=reason))
+    return out
 
 
 def _show(value: Any) -> Msg | str:
