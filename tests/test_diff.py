@@ -539,3 +539,27 @@ def test_an_item_of_a_type_the_revision_adds_is_compared_not_refused(tmp_path: P
     with use_language("zh"):
         said = [tr(i.text()) for i in result.changed]
     assert said[0] == "A m1（知识产权管理体系认证（GB/T 29490））：旧版无此规定 0.00 元 → 支持 50,000.00 元（+50,000.00 元）"
+
+
+def test_an_added_parameter_lists_its_values_with_their_dates(policy: engine.CompiledPolicy) -> None:
+    # an officer's revision made a reward a dated parameter (5万, and 8万 from 2026-07-01): diff said only
+    # "新增参数 bj_demo_unit_reward（北京市知识产权示范单位奖励标准），共 2 个取值", neither value nor date
+    params = (
+        "parameters:\n"
+        "  reward:\n    zh: 示范单位奖励标准\n    en: demonstration unit reward\n    type: money\n    values:\n"
+        "      - {from: '2026-01-01', value: 5万, source: {zh: 本办法}}\n"
+        "      - {from: '2026-07-01', value: 8万, source: {zh: 本办法}}\n"
+        "  rate:\n    zh: 基准利率\n    en: benchmark rate\n    type: percent\n    values:\n"
+        + "".join(f"      - {{from: '2026-0{m}-01', value: 3.{m}0%, source: {{zh: 公告}}}}\n" for m in range(1, 8))
+        + "\n"
+    )
+    new = variant(("applicant_kinds:\n", params + "applicant_kinds:\n"))
+    said = {c.subject: (tr(c.text, "zh"), tr(c.text, "en")) for c in diff_policies(policy, new) if c.kind == "parameter.added"}
+    assert said["reward"] == (
+        "新增参数 reward（示范单位奖励标准），共 2 个取值：自 2026-01-01 起 50,000.00 元、自 2026-07-01 起 80,000.00 元",
+        "parameter reward (demonstration unit reward) added, 2 value(s): CNY 50,000.00 from 2026-01-01, CNY 80,000.00 from 2026-07-01",
+    )
+    assert said["rate"][0] == (  # the first six, then …
+        "新增参数 rate（基准利率），共 7 个取值：自 2026-01-01 起 3.10%、自 2026-02-01 起 3.20%、自 2026-03-01 起 3.30%、"
+        "自 2026-04-01 起 3.40%、自 2026-05-01 起 3.50%、自 2026-06-01 起 3.60%、…"
+    )

@@ -431,9 +431,10 @@ class _Differ:
             )
         for name in sorted(n.keys() - o.keys()):
             p = n[name]
-            self.add(
-                POLICY, "parameter.added", name, None, p.label.zh, msg("diff.parameter.added", name=name, label=p.label, n=len(p.values))
-            )
+            # (each value with its date, as an added value of a parameter kept is said: "2 个取值" alone said neither)
+            values: list[Msg | str] = [msg("diff.parameter.from", day=str(v.start), value=_parameter_value(p, v)) for v in p.values[:6]]
+            said = msg("diff.parameter.added", name=name, label=p.label, n=len(p.values), values=values + ["…"] * (len(p.values) > 6))
+            self.add(POLICY, "parameter.added", name, None, p.label.zh, said)
         for name in sorted(o.keys() & n.keys()):
             a, b = {v.start: v for v in o[name].values}, {v.start: v for v in n[name].values}
             if o[name].type != n[name].type:
@@ -1274,6 +1275,11 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
 
 #: what `_read_under` answers for a claim invalid under the version
 _INVALID = object()
+
+
+def _parameter_value(p: model.Parameter, v: model.ParameterValue) -> str:
+    """A parameter's value as the diff says it: an amount as an officer reads one (80,000.00 元), else as written."""
+    return said_money(Decimal(v.value)) if p.type == "money" else v.shown
 
 
 def _read_under(
