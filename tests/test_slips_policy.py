@@ -906,3 +906,34 @@ def test_a_misspelt_field_of_an_amount_form_is_said_at_the_field_with_the_name_m
         "是否想写 `max_count`？可用的字段：base、unit、per_unit、count、max_count",
     )
     assert _said(p, "en")[1] == "did you mean `max_count`? one of the fields: base, unit, per_unit, count, max_count"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "zh"),
+    [
+        # a key a space short of its sibling: the parser stops at it, "找不到应有的列表项标记「- 」（可能是缩进不对）"
+        (
+            "        per: [applicant.id, claim.funding_year]\n        says: {zh: 每家",
+            "       per: [applicant.id, claim.funding_year]\n        says: {zh: 每家",
+            "per",
+            "的 `per` 与上一行（第 {prev} 行）的 `max` 对齐：缩进 8 个空格（现为 7 个）",
+        ),
+        # a key two deeper than the one before it (not a block it opens): "找不到应有的键（可能是缩进不对齐…）"
+        (
+            "    who: {kinds: [enterprise]}\n    amount: {rate: 50%, of: item.premium",
+            "    who: {kinds: [enterprise]}\n      amount: {rate: 50%, of: item.premium",
+            "amount",
+            "的 `amount` 与上一行（第 {prev} 行）的 `who` 对齐：缩进 4 个空格（现为 6 个）",
+        ),
+    ],
+)
+def test_a_key_indented_off_its_sibling_says_the_column_to_put_it_at(old: str, new: str, key: str, zh: str) -> None:
+    # an officer's `       per:` (7 spaces under `max:`'s 8) was told only that YAML found no key, or no `- `, "可能是缩进不对",
+    # with no 应为 line: which line, and how many spaces
+    text = (Path(__file__).resolve().parent.parent / "policies" / "pinggu_2020.yaml").read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    bad = text.replace(old, new)
+    p = _problem(bad)
+    at = line_of(bad, new.split("\n")[1].lstrip() if key == "amount" else new.split("\n")[0].lstrip())
+    assert (p.code, p.line) == ("syntax", at)
+    assert tr(p.expected, "zh") == f"第 {at} 行" + zh.format(prev=at - 1)

@@ -720,6 +720,33 @@ def _tab_under(text: str, mark: Any) -> bool:
     return bool(0 <= mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t")
 
 
+#: a line `key: …` (or `- key: …`): its indentation, the list item's dash, the key
+_KEY_LINE = re.compile(r"^( *)(- +)?([A-Za-z_][\w.\-]*):(?:\s|$)")
+
+
+def _indent_fix(text: str, mark: Any) -> Msg | None:
+    """How to indent the line the parser stopped at, a key put off its sibling's column on the line before (`per:` a
+    space short of `times:`, `amount:` two deeper than `who:`), or None when that is not what the lines show."""
+    lines = text.splitlines()
+    if mark is None or not 0 < mark.line < len(lines):
+        return None
+    here = _KEY_LINE.match(lines[mark.line])
+    before = next((k for k in range(mark.line - 1, -1, -1) if lines[k].strip() and not lines[k].lstrip().startswith("#")), None)
+    if before is None:
+        return None
+    above = _KEY_LINE.match(lines[before])
+    if here is None or here.group(2) or above is None or mark.column != len(here.group(1)):
+        return None
+    if not lines[before].split(" #")[0].rstrip().partition(":")[2].strip():  # `limits:` opens a block: deeper is right
+        return None
+    want, now = len(above.group(1)) + len(above.group(2) or ""), len(here.group(1))
+    if want == now:
+        return None
+    return msg(
+        "loading.yaml.indent_fix", line=mark.line + 1, key=here.group(3), previous=before + 1, sibling=above.group(3), want=want, now=now
+    )
+
+
 #: a key followed by a full-width colon (a Chinese input method's ：), which YAML does not read as `key:`
 _WIDE_COLON = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.\-]*)\s*：")
 
@@ -785,6 +812,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
             msg("loading.yaml.colon_in_value", key=colon[0], value=colon[1]),
             msg("loading.yaml.colon_in_value_fix", key=colon[0]),
         )
+    elif expected is None and "expected" in said:  # `       per: …` a space short of `times:` above it: which column
+        expected = _indent_fix(text, mark)
     return Problem(
         message,
         file=file,
