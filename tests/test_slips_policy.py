@@ -937,3 +937,18 @@ def test_a_key_indented_off_its_sibling_says_the_column_to_put_it_at(old: str, n
     at = line_of(bad, new.split("\n")[1].lstrip() if key == "amount" else new.split("\n")[0].lstrip())
     assert (p.code, p.line) == ("syntax", at)
     assert tr(p.expected, "zh") == f"第 {at} 行" + zh.format(prev=at - 1)
+
+
+def test_an_item_type_left_after_its_rule_was_retired_says_to_delete_it_too() -> None:
+    # an officer retiring 第六条第（六）项 deleted its clause and its rule, and was told "事项类型 'navigation_project'
+    # 没有规则 — 应为 一条 item_type 为该类型的规则": as if a rule were to be written, not the type deleted with it
+    text = (Path(__file__).resolve().parent.parent / "policies" / "pinggu_2020.yaml").read_text(encoding="utf-8")
+    start, end = text.index("  - id: navigation-project\n"), text.index("  - id: national-ip-title\n")
+    with pytest.raises(PolicyError) as caught:
+        compile_policy_text(text[:start] + text[end:], str(Path(__file__).resolve().parent.parent / "policies" / "p.yaml"))
+    [p] = caught.value.problems
+    assert (p.code, p.path) == ("no_rule", ("item_types", "navigation_project"))
+    assert _said(p, "zh") == (
+        "事项类型 'navigation_project' 没有规则",
+        "一条 item_type 为该类型的规则；该类事项的规则已废止（删除）的，把这个事项类型也从 item_types 中删去",
+    )
