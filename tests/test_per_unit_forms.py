@@ -237,3 +237,49 @@ def test_a_misspelt_field_is_named_not_another_forms_error(written: str, slip: s
     said = tr(p.message, "zh")
     assert f"有不认识的字段 {unknown}：请检查拼写，或删去该字段" in said
     assert "类型不对" not in said and "'count'、" not in said
+
+
+def test_a_case_failing_on_a_per_unit_amount_says_the_sum_the_count_and_the_parameter(tmp_path: Any) -> None:
+    # an officer's wrong expectations of a per-unit amount were told "分歧所在：金额（第一条）：per_unit → 20,000.00 元":
+    # the form's code, neither the sum per unit, the count and its ceiling, nor the dated parameter's value and day
+    from engine.core.i18n import use_language
+    from engine.officer.casefile import format_result, load_case_file, run_case
+
+    (tmp_path / "p.yaml").write_text(POLICY, encoding="utf-8")
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        textwrap.dedent(
+            """\
+            policy: p.yaml
+            defaults:
+              claim: {claim_id: C-1, funding_year: 2024, applicant: {id: A, kind: enterprise}}
+            cases:
+              - name: twelve patents, all paid for
+                claim: {items: [{id: g, type: invention_grant, patents: 12, grant_date: "2024-06-01"}]}
+                expect: {items: {g: {amount: 24000}}}
+              - name: the 2023 standard expected
+                claim: {items: [{id: y, type: annuity, patents: 3, paid_date: "2024-03-01"}]}
+                expect: {items: {y: {amount: 2700}}}
+            """
+        ),
+        encoding="utf-8",
+    )
+    grant, annuity = (run_case(c) for c in load_case_file(cases))
+    with use_language("zh"):
+        said = format_result(grant) + format_result(annuity)
+    # 12 patents granted 2024-06-01 (before 2025): 2,000 × min(12, 10) = 20,000.00
+    assert (
+        "项目 g：分歧所在：金额（第一条）：每件 2,000.00 元（2025年1月1日以后授权：否） × 10 = 20,000.00 元"
+        "（授权件数（item.patents） 为 12，至多计 10）（预期 24,000.00 元）"
+    ) in said
+    # 3 annuities paid 2024-03-01: the standard from 2024-01-01 is 1,200: 1,200 × 3 = 3,600.00 (item.patents by the
+    # annuity's own words, 缴费件数: it was 授权件数, the grant's, which heads the column the two types share)
+    assert (
+        "项目 y：分歧所在：金额（第二条）：每件 1,200.00 元（缴费之日的资助标准） × 3 = 3,600.00 元（缴费件数（item.patents） 为 3）（预期 2,700.00 元）"
+        in said
+    )
+    assert "项目 y：  其中 参数 年费每件资助标准（annuity_standard）在 2024-03-01 的取值 1,200.00 元（自 2024-01-01 起）" in said
+    with use_language("en"):
+        assert "  with parameter annuity support per patent (annuity_standard) on 2024-03-01: CNY 1,200.00 (in force from 2024-01-01)" in (
+            format_result(annuity)
+        )

@@ -829,17 +829,22 @@ def _compare_item(item_id: str, exp: Mapping[str, Any], got: dict[str, Any], res
         if missing:
             result.mismatches.append(msg("casetest.cites", item=item_id, want=str(missing), got=str(got["cites"])))
     if len(result.mismatches) > before:
-        said = where_they_part(exp, got, _code_words(result.policy))
+        said = where_they_part(exp, got, _code_words(result.policy, got.get("type")))
         result.diagnosis.extend(msg("casetest.diagnosis", item=item_id, line=line) for line in said)
 
 
-def _code_words(policy: CompiledPolicy | None) -> dict[str, Mapping[str, Any]]:
+def _code_words(policy: CompiledPolicy | None, item_type: str | None = None) -> dict[str, Mapping[str, Any]]:
     """The policy's words for the codes a trace step lists: applicant kinds, roles and documents; and its facts, as
-    the workbook's columns head them (`column_headings`)."""
+    the workbook's columns head them (`column_headings`), an item fact by `item_type`'s own words where it is given
+    (`item.patents` of an annuity is 缴费件数, though the column, shared with the grants, is headed 授权件数)."""
     if policy is None:
         return {}
     words = {"kinds": policy.applicant_kinds, "roles": policy.applicant_roles, "documents": policy.documents}
-    return {**words, "facts": column_headings(policy)}
+    facts: Mapping[str, Any] = column_headings(policy)
+    own = policy.item_facts.get(item_type) if item_type is not None else None
+    if own:
+        facts = {**facts, **{f"item.{name}": spec.label for name, spec in own.items()}}
+    return {**words, "facts": facts}
 
 
 def _fact(name: Any, words: Mapping[str, Mapping[str, Any]] | None) -> Any:
@@ -881,6 +886,52 @@ def _said(value: Any) -> Any:
     return str(value)
 
 
+def _text(words: Mapping[str, Any]) -> Text:
+    """A `{zh, en}` of the trace as a text said in the reader's language."""
+    return Text(str(words.get("zh")), str(words.get("en")))
+
+
+def _per_unit_step(step: dict[str, Any], words: Mapping[str, Mapping[str, Any]]) -> Msg:
+    """A per-unit amount step in words: the sum per unit (and what chose or computed it: a table's key, a dated
+    parameter's label), times the count, with the count's fact and its ceiling when they differ from what was
+    multiplied. It was said as its form's code, "金额（第七条第（四）项）：per_unit → 20,000.00 元"."""
+    unit, of, by = step.get("unit"), step.get("per_unit_of"), step.get("per_unit_by")
+    count: Mapping[str, Any] = step["count"] if isinstance(step.get("count"), Mapping) else {}
+    said: dict[str, Any] = {
+        "cites": step.get("cites", ""),
+        "unit": _text(unit) if isinstance(unit, Mapping) else msg("casetest.step.per_item"),
+        "per_unit": _money(step["per_unit"]),
+        "of": "",
+        "counted": step.get("counted"),
+        "value": _money(step["value"]),
+    }
+    if isinstance(of, Mapping) and isinstance(of.get("label"), Mapping):
+        said["of"] = msg("casetest.step.per_unit_of", label=_text(of["label"]))
+    elif isinstance(by, Mapping) and isinstance(by.get("label"), Mapping):
+        said["of"] = msg("casetest.step.per_unit_by", label=_text(by["label"]), value=_said(by.get("value")))
+    expression, given = str(count.get("expression", "")), count.get("value")
+    if expression == str(given):  # (a count written as the number itself, `count: "1"`)
+        return msg("casetest.step.amount_per_unit", **said)
+    said.update(count=_fact(expression, words), given=given)
+    if step.get("max_count") is not None and given != step.get("counted"):
+        return msg("casetest.step.amount_per_unit_capped", **said, most=step["max_count"])
+    return msg("casetest.step.amount_per_unit_count", **said)
+
+
+def _parameter_step(step: dict[str, Any]) -> Msg:
+    """A dated parameter's look-up in words: its label and name, the day asked, the value and the day it is from."""
+    label = step.get("label")
+    value = _money(step["value"]) if step.get("type") == "money" else str(step.get("shown") or step["value"])
+    return msg(
+        "casetest.step.parameter",
+        label=_text(label) if isinstance(label, Mapping) else step["parameter"],
+        name=step["parameter"],
+        date=str(step["date"]),
+        value=value,
+        since=str(step["in_force_from"]),
+    )
+
+
 def _describe_step(step: dict[str, Any], words: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """One trace step in words (identifiers and numbers as the trace has them; applicant kinds, roles and documents
     also by the policy's `words` for them)."""
@@ -907,7 +958,11 @@ def _describe_step(step: dict[str, Any], words: Mapping[str, Mapping[str, Any]] 
                 entry=repr(step["by"]["value"]),
                 value=_money(step["value"]),
             )
+        if step.get("form") == "per_unit":
+            return _per_unit_step(step, words)
         return msg("casetest.step.amount", cites=cites, form=str(step.get("form")), value=_money(step["value"]))
+    if kind == "parameter":
+        return _parameter_step(step)
     if kind == "cap":
         return msg(
             "casetest.step.cap",
@@ -1019,6 +1074,8 @@ def where_they_part(exp: Mapping[str, Any], got: dict[str, Any], words: Mapping[
                 lines.extend(msg("casetest.then", step=_describe_step(s, words)) for s in caps[1:])
             elif first is not None:
                 lines.append(msg("casetest.part", step=_describe_step(first, words), want=said_money(want)))
+                # (the dated parameters the amount looked up: which value, in force from which day)
+                lines.extend(msg("casetest.with_step", step=_describe_step(s, words)) for s in steps if s["step"] == "parameter")
                 lines.extend(msg("casetest.then", step=_describe_step(s, words)) for s in caps if s["bites"])
     return lines
 
