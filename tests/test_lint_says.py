@@ -135,3 +135,21 @@ def test_a_condition_on_a_dated_parameter_may_state_its_values() -> None:
         PARAMETERS_PATH,
     )
     assert ours(problems) == []
+
+
+def test_an_in_force_assumption_stating_another_window_is_said() -> None:
+    # an officer's 2026 revision moved funding_years to 2026-2028 and kept the assumption "覆盖 2021—2023 申报年度
+    # （对应 2022—2024 年集中申报）": lint was clean, and every explanation quoted the old window under 适用口径
+    old = "funding_years: {from: 2021, to: 2023}"
+    problems, text = variant(old, "funding_years: {from: 2026, to: 2028}")
+    said = [p for p in problems if p.path[:3] == ("policy", "in_force", "assumption")]
+    assert [(p.code, p.severity, p.path[-1]) for p in said] == [("lint.says_other_figure", "warning", lang) for lang in ("zh", "en")]
+    zh = said[0]
+    assert zh.line == line_of(text, "      zh: 办法发布日未载明")
+    assert tr(zh.message, "zh") == (
+        "有效期的假设说明为“办法发布日未载明，按 2021 年初发布计，有效期 3 年，覆盖 2021—2023 申报年度（对应 2022—2024 年集中申报）。”，"
+        "其中写的年度是 2021—2023、2022—2024，而 policy.in_force.funding_years 为 2026—2028：每份说明都会引用这段与实际有效期不符的文字"
+    )
+    assert tr(zh.expected, "zh") == "在假设说明中写明申报年度 2026—2028（修订时改了 funding_years，假设说明也要一并改）"
+    # the shipped words state the window applied (2021-2023) beside the application years: nothing said
+    assert not [p for p in lint_file(POLICY_PATH) if p.path[:2] == ("policy", "in_force")]

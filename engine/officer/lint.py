@@ -41,7 +41,8 @@ source positions) and a code `lint.*`:
   count that is not the figure the engine applies (a ceiling of 50万 said as
   "最高不超过30万元", a limit of 2 said as "限3次", a condition `>= 800000` said
   as "不低于100万元"): the explanation would cite words that disagree with the
-  amounts it shows;
+  amounts it shows; and the in-force assumption stating spans of years none of which is `funding_years`
+  (a revision's window moved, its predecessor's "覆盖 2021—2023 申报年度" kept);
 * `lint.parameter_unused` (warning): a dated parameter no expression looks up;
 * `lint.parameter_starts_late` (warning): a dated parameter whose first value starts after the first day of the
   window's first funding year (an item of that year finds no value: incomplete, the policy's gap said as the
@@ -1363,6 +1364,10 @@ def said_numbers(text: str) -> ClauseNumbers:
     return ClauseNumbers(n.amounts, n.rates, n.counts | words, n.years) if words else n
 
 
+#: a span of years as words write it: 2021—2023, 2021-2023 年, 2021 年至 2023 年, 2021~2023
+_YEAR_SPAN = re.compile(r"\b((?:19|20)\d{2})\s*年?\s*(?:[—–\-~～]|至|到|to)\s*((?:19|20)\d{2})\b")
+
+
 class _SaysFigures(_Pass):
     """`lint.says_other_figure`: a `says` (the words an explanation cites for a construct) stating an amount or a
     count other than the one the construct applies. Only figures a reader takes for the construct's own are
@@ -1395,6 +1400,20 @@ class _SaysFigures(_Pass):
     def said(self, where: Path_, who: Msg, text: str, stated: list[str], shown: Msg) -> None:
         message = msg("lint.says_states", who=who, text=text, stated=msg("lint.listed", items=stated), shown=shown)
         self.add(where, message, "says_other_figure", "warning", msg("lint.says_as_applied"))
+
+    def visit_policy(self, policy: model.CompiledPolicy, at: Site) -> None:
+        """The in-force assumption's words stating spans of years none of which is the window applied (a revision
+        that moved `funding_years` and kept its predecessor's words, "覆盖 2021—2023 申报年度", on a 2026-2028
+        version). A span one year on is the application years (对应 2022—2024 年集中申报) and is said beside it."""
+        said, (first, last) = policy.in_force_assumption, policy.funding_years
+        for lang in ("zh", "en"):
+            text = getattr(said, lang) if said is not None else None
+            spans = [(int(a), int(b)) for a, b in _YEAR_SPAN.findall(text or "")]
+            if spans and (first, last) not in spans:
+                where = ("policy", "in_force", "assumption", lang)
+                stated = msg("lint.listed", items=[f"{a}—{b}" for a, b in dict.fromkeys(spans)])
+                message = msg("lint.assumption_years", text=text, spans=stated, first=first, last=last)
+                self.add(where, message, "says_other_figure", "warning", msg("lint.assumption_years_fix", first=first, last=last))
 
     def visit_cap(self, cap: model.Cap, at: Site) -> None:
         if at.first and cap.computed is None and not cap.generated_says:
