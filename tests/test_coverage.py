@@ -236,6 +236,11 @@ def test_the_report_names_checks_rules_caps_and_limits_in_the_policys_words_with
     with use_language("zh"):
         text = report.to_text()
     assert "    编码于：政策的有效期（policy.in_force）\n" in text
+    # the cases listed with 、 and the others counted in Chinese (", " and " (+1)" were ASCII in a Chinese report)
+    at = str(ROOT / "policies" / "tests" / "general_clauses.yaml")
+    first = f"{at}:209 申报年度 2024 不在有效期（2021—2023 申报年度）内：错误而非不予支持（R7）"
+    assert f"    用例：2 个 — {first}、{at}:219 申报年度 2020 早于有效期\n" in text
+    assert f"    ✓ 申报年度不在有效期内：报错  ← {first}（另有 1 个）\n" in text
 
 
 def test_a_round_budget_s_clause_is_encoded_and_covered_by_a_round_it_scales(tmp_path: Path) -> None:

@@ -102,10 +102,13 @@ class CoverageReport:
             mark = "✓" if c.exercised else ("✗" if c.computable else "·")
             lines.append(f"{mark} {c.key}{'' if c.computable else tr(msg('coverage.not_computable'))}")
             lines.append(tr(msg("coverage.encoded_by", what=list(c.encoded_by) or msg("coverage.nothing"))))
-            shown = f" — {', '.join(c.cases[:3])}{' …' if len(c.cases) > 3 else ''}" if c.cases else ""
+            # (the cases listed with the reader's separator: 、 in Chinese, where ", " and " (+1)" were ASCII)
+            more = msg("coverage.more_cases", n=len(c.cases)) if len(c.cases) > 3 else ""
+            shown = msg("coverage.cases_shown", cases=list(c.cases[:3]), more=more) if c.cases else ""
             lines.append(tr(msg("coverage.cases", n=len(c.cases), shown=shown)))
             for b in c.branches:
-                first = f"  ← {b.cases[0]}" + (f" (+{len(b.cases) - 1})" if len(b.cases) > 1 else "") if b.cases else ""
+                also = tr(msg("coverage.also_cases", n=len(b.cases) - 1)) if len(b.cases) > 1 else ""
+                first = f"  ← {b.cases[0]}{also}" if b.cases else ""
                 lines.append(f"    {'✓' if b.hit else '✗'} {tr(b.label)}{first}")
         lines += ["", tr(self.summary())]
         if self.cases_failed:  # (said only as a count: which cases, and where, was for `test` to find again)
