@@ -1619,3 +1619,23 @@ def test_a_slip_in_one_cell_is_not_said_as_excel_saving_the_file(tmp_path: Path,
     path = _excel_saved_csv(tmp_path / "r.csv", dates, amounts)
     summary = run_batch(engine.load_policy(POLICY), path, tmp_path / "o", quiet=True, report=False)
     assert summary.failed == 1 and not any(getattr(w, "key", "").startswith("input.excel_resaved") for w in summary.warnings)
+
+
+def test_a_cell_that_cannot_be_read_is_said_with_the_application_s_other_problems(tmp_path: Path) -> None:
+    # an officer's sheet with 银牌 for the award level (a cell not read), the grant date 2021/6/18 and the fees
+    # 8,400元 (cells read, then refused by the claim) was told of 银牌 alone: the other two came a run later
+    names = list(CODES[0])
+    rows = [[{**CODES[0], **part}[n] for n in names] for part in CODES]
+    rows[0][names.index("item.date")] = "2021/6/18"
+    rows[0][names.index("item.official_fees_paid")] = "8,400元"
+    rows[1][names.index("item.level")] = "银牌"
+    src = tmp_path / "round.csv"
+    with open(src, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([names, *rows])
+    assert _batch(tmp_path, src, "out", "--lang", "zh") == 3
+    [error] = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    said = [(p["row"], p["field"], p["said"]["zh"]["message"]) for p in error["problems"]]
+    assert [(row, fieldname) for row, fieldname, _ in said] == [(3, "item.level"), (2, "item.date"), (2, "item.official_fees_paid")]
+    assert said[1][2] == "'2021/6/18' 不符合规定的格式：日期只写“年-月-日”（YYYY-MM-DD）：半角数字加短横线，月和日各两位，不带时间"
+    assert said[2][2] == "'8,400元' 不符合规定的格式：数字中有千位分隔符（逗号）"
+    assert error["problems"][2]["said"]["zh"]["expected"] == '去掉分隔符，只写数字：请写作 "8400"'

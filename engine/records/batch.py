@@ -1017,6 +1017,24 @@ def commit_record(
     return policy, claim, result
 
 
+def _rest_of(versions: PolicySet, rec: Record) -> list[dict[str, Any]]:
+    """The problems of the rest of an application some of whose cells could not be read (`Record.partial`): those
+    of other cells than the unread ones. A sheet with '12件' in one cell and '300,000元' and '2026年5月1日' in others
+    said only the first; the other two came after it was mended, a run later."""
+    if rec.partial is None:
+        return []
+
+    def cell(p: Mapping[str, Any]) -> tuple[Any, ...]:  # (a claim fact's field is its bare name in a claim's problem)
+        return p.get("sheet"), p.get("row"), str(p.get("field")).removeprefix("claim.")
+
+    unread = {cell(p) for p in rec.problems}
+    try:
+        parse_claim(versions.pick(rec.partial), rec.partial, file=rec.where.get("file"))
+    except EngineError as err:
+        return [p for p in claim_problems(dataclasses.replace(rec, data=rec.partial), err) if cell(p) not in unread]
+    return []
+
+
 def decide_one(
     versions: PolicySet,
     rec: Record,
@@ -1035,7 +1053,7 @@ def decide_one(
 ) -> dict[str, Any] | None:
     """One application decided and its line written (None), or its error record."""
     if rec.data is None:
-        return error_record(rec, rec.problems, msg("batch.error.application"))
+        return error_record(rec, rec.problems + _rest_of(versions, rec), msg("batch.error.application"))
     try:
         if not own_history:
             refuse_own_history(rec.data)

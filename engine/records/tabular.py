@@ -233,6 +233,9 @@ class Record:
     lines: Mapping[tuple[Any, ...], int] | None = None
     #: where each value of `text` stands (`line_of`), walked once for all of a record's problems
     _positions: Any = field(default=None, repr=False, compare=False)
+    #: a sheet's application some of whose cells could not be read (`data` None): what was read of it, the cells in
+    #: `problems` left out, so that the claim's other problems are said with them, not after they are mended
+    partial: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def claim_id(self) -> str | None:
@@ -1599,7 +1602,8 @@ class _TabularReader(Reader):
             fix = msg("input.no_items_fix", claim_id=claim_id)
             # (said of its claim id cell: `items`, no column of the sheet, reached the officer as that English code)
             problems.append({"field": "claim_id", "message": msg("input.no_items", claim_id=claim_id), "expected": fix, **where})
-        return Record(n, where, None if problems else data, problems, item_where, claim_id, absent=self.absent)
+        partial = data if problems and items else None
+        return Record(n, where, None if problems else data, problems, item_where, claim_id, absent=self.absent, partial=partial)
 
 
 def _cell_text(value: Any) -> str:
