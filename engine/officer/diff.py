@@ -446,13 +446,13 @@ class _Differ:
                     n[name].type,
                     msg("diff.parameter.type", name=name, old=o[name].type, new=n[name].type),
                 )
-            label, money = n[name].label, n[name].type == "money"
+            label = n[name].label
             self.known_until(name, label, o[name].known_until, n[name].known_until)
             for day in sorted(a.keys() | b.keys()):
                 va, vb = a.get(day), b.get(day)
                 old, new = (None if va is None else va.shown), (None if vb is None else vb.shown)
                 # (said as an officer reads an amount, 8,000.00 元, and the parameter by its words too)
-                old_said, new_said = (None if v is None else said_money(Decimal(v.value)) if money else v.shown for v in (va, vb))
+                old_said, new_said = (None if v is None else _parameter_value(n[name], v) for v in (va, vb))
                 if va is None:
                     self.add(
                         POLICY,
