@@ -121,3 +121,16 @@ def test_diff_says_when_known_until_is_written_moved_or_taken_out(tmp_path: Path
     assert tr(change.text, "zh") == f"参数 lpr_1y（{RATE}）：已知取值截至 2025-06-19 → 2025-07-20"
     (taken_out,) = [c for c in diff_policies(old, _without_known_until(old)) if c.kind == "parameter.known_until"]
     assert tr(taken_out.text, "zh") == f"参数 lpr_1y（{RATE}）：已知取值截至 2025-06-19 → 未写（最后一个取值一直有效）"
+
+
+def test_lint_warns_where_known_until_ends_before_the_windows_last_year() -> None:
+    """OT03 is in force for funding years 2022-2026 and knows the LPR until 2025-06-19: an item of 2025 or 2026 looks
+    up a December LPR past it, held incomplete until the value is added; lint says so where known_until is written."""
+    from engine.officer.lint import lint_file
+
+    (warning,) = [p for p in lint_file(HERE / "OT03.yaml") if p.code == "lint.parameter_known_until_early"]
+    assert (warning.severity, warning.path) == ("warning", ("parameters", "lpr_1y", "known_until"))
+    assert tr(warning.message, "zh") == (
+        "参数 lpr_1y 的取值已知截至 2025-06-19，而本办法的申报年度到 2026 年：查询更晚日期取值的事项查不到取值，在补录前会被判为待补正"
+    )
+    assert warning.line is not None

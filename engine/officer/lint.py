@@ -44,6 +44,8 @@ source positions) and a code `lint.*`:
   amounts it shows; and the in-force assumption stating spans of years none of which is `funding_years`
   (a revision's window moved, its predecessor's "覆盖 2021—2023 申报年度" kept);
 * `lint.parameter_unused` (warning): a dated parameter no expression looks up;
+* `lint.parameter_known_until_early` (warning): a dated parameter whose `known_until` is before the end of the
+  window's last funding year: an item that looks up a later day is held incomplete until its value is added;
 * `lint.parameter_starts_late` (warning): a dated parameter whose first value starts after the first day of the
   window's first funding year (an item of that year finds no value: incomplete, the policy's gap said as the
   applicant's);
@@ -1054,6 +1056,17 @@ class _UnusedFacts(_Pass):
                 "parameter_starts_late",
                 "warning",
                 msg("lint.parameter_starts_late_fix", year=first_year),
+            )
+        last_year = self.lint.policy.funding_years[-1]
+        if parameter.known_until is not None and parameter.known_until < date(last_year, 12, 31):
+            # an item of the window's last years may look up a day past it: held incomplete until the values are added
+            until = parameter.known_until.isoformat()
+            self.add(
+                (*at.path, "known_until"),
+                msg("lint.parameter_known_until_early", name=parameter.name, until=until, year=last_year),
+                "parameter_known_until_early",
+                "warning",
+                msg("lint.parameter_known_until_early_fix", until=until),
             )
 
     def visit_check(self, test: model.Test, at: Site) -> None:
