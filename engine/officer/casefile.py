@@ -894,7 +894,7 @@ def _text(words: Mapping[str, Any]) -> Text:
 def _per_unit_step(step: dict[str, Any], words: Mapping[str, Mapping[str, Any]]) -> Msg:
     """A per-unit amount step in words: the sum per unit (and what chose or computed it: a table's key, a dated
     parameter's label), times the count, with the count's fact and its ceiling when they differ from what was
-    multiplied. It was said as its form's code, "金额（第七条第（四）项）：per_unit → 20,000.00 元"."""
+    multiplied. It was said as its form's code, "金额（<clause>）：per_unit → 20,000.00 元"."""
     unit, of, by = step.get("unit"), step.get("per_unit_of"), step.get("per_unit_by")
     count: Mapping[str, Any] = step["count"] if isinstance(step.get("count"), Mapping) else {}
     said: dict[str, Any] = {

@@ -397,7 +397,7 @@ def not_text(field: str, value: Any) -> Problem:
 
 def not_served(cat: Catalogue, policy_id: str, version: str) -> Msg:
     """Why /policies/{id}/{version}/... is not found, naming what is served: the policy's versions, or the policies (it
-    said "9.9 of pinggu-ip-promotion is not served", and a client mistyping a version had to ask /policies)."""
+    said "9.9 of <policy id> is not served", and a client mistyping a version had to ask /policies)."""
     pset = cat.sets.get(policy_id)
     if pset is not None:
         return msg("service.detail.no_version", policy=policy_id, version=version, served=", ".join(p.version for p in pset.versions))
