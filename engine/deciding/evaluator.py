@@ -48,6 +48,10 @@ from engine.language.model import (
 )
 
 ZERO = Decimal(0)
+#: the grounds a rule refuses on by itself, each a reason's check `<rule id>#<ground>` (below): who may claim, a table
+#: with no value, a subject paid before, an amount of zero or less. Kept beside the reasons made here, as the one list
+#: a case file's expected reasons are read against (`casefile._ReasonIds`): a ground added here is added there
+RULE_GROUNDS = ("who", "table", "subject", "zero")
 _NO_ITEM = Facts("item")  # the item namespace of applicant-level checks: empty, only read
 _NO_DOCS: frozenset[str] = frozenset()
 _NO_LOSERS: frozenset[str] = frozenset()

@@ -65,7 +65,7 @@ from engine.core.i18n import Msg, languages, lookup, msg, tr
 from engine.core.quantities import QuantityError, mixed_readings, parse_amount, said_money
 from engine.deciding.claims import checked_history, parse_claim
 from engine.deciding.decision import STATUSES, Decision
-from engine.deciding.evaluator import evaluate_claim
+from engine.deciding.evaluator import RULE_GROUNDS, evaluate_claim
 from engine.deciding.history import Grant
 from engine.deciding.ready import load_policy
 from engine.language.expressions import suggest
@@ -735,7 +735,7 @@ def run_case(case: Case, policy: CompiledPolicy | None = None) -> CaseResult:
 
 class _ReasonIds(PolicyVisitor):
     """Every id a decision's reason may name (`reasons[].check`): checks, conditions, caps, limits, selections, and a
-    rule's own grounds (`<rule>#who`, `#table`, `#subject`, `#zero`)."""
+    rule's own grounds (`<rule>#who`, `#table`, `#subject`, `#zero`: `evaluator.RULE_GROUNDS`)."""
 
     def __init__(self) -> None:
         self.ids: set[str] = set()
@@ -747,7 +747,7 @@ class _ReasonIds(PolicyVisitor):
         self.ids.add(check.id)
 
     def enter_rule(self, rule: Rule, at: Site) -> None:
-        self.ids.update([rule.id, *(f"{rule.id}#{ground}" for ground in ("who", "table", "subject", "zero"))])
+        self.ids.update([rule.id, *(f"{rule.id}#{ground}" for ground in RULE_GROUNDS)])
 
     def visit_condition(self, test: Test, at: Site) -> None:
         self.ids.add(test.id)
