@@ -80,6 +80,7 @@ TUPLE_NAMES: dict[type, str] = {ItemDecision: "ID", Grant: "GR", Consumption: "C
 
 _UNKNOWN = "(tuple(dict.fromkeys(unknown)) if unknown else ())"  # missing facts, each once, in order
 _MISSING_DOCS = "(tuple(dict.fromkeys(missing_docs)) if missing_docs else ())"
+_NOT_LOOKED_UP = object()  # a dated-parameter look-up on a branch not taken: no trace step
 
 
 class _Block:
@@ -159,15 +160,23 @@ class CodeWriter:
             self.writeline(f"steps.append(({', '.join(values)}))")
 
     def parameter_steps(self, uses: Iterable[Any]) -> None:
-        """A trace step per dated-parameter look-up: (use, the date asked, the value in force then or None)."""
+        """A trace step per dated-parameter look-up: (use, the date asked, the value in force then or None); a
+        look-up made only under a condition (a branch of `a if c else b`) is recorded only where the condition holds."""
         for k, use in enumerate(uses):
             self.bind(f"PU{k}", use)
             with self.block("try:"):
-                self.writeline(f"pday{k} = {self.expr(use.date)}")
+                day = self.expr(use.date)
+                if use.when is None:
+                    self.writeline(f"pday{k} = {day}")
+                else:
+                    self.bind("NOT_LOOKED_UP", _NOT_LOOKED_UP)
+                    made = " or ".join(self.expr(w) for w in use.when)
+                    self.writeline(f"pday{k} = {day} if {made} else NOT_LOOKED_UP")
             with self.block("except MissingFact:"):
                 self.writeline("pass")
             with self.block("else:"):
-                self.step("'parameter'", f"PU{k}", f"pday{k}", f"PLOOK(PU{k}.parameter, pday{k})")
+                with self.block_if(None if use.when is None else f"if pday{k} is not NOT_LOOKED_UP:"):
+                    self.step("'parameter'", f"PU{k}", f"pday{k}", f"PLOOK(PU{k}.parameter, pday{k})")
 
     def visit_check(self, k: int, test: Any, function: Any, kinds: frozenset[str] | None, failed: Any) -> None:
         """A check (an item's or the applicant's): false adds its reason, a missing fact is unknown."""

@@ -35,6 +35,7 @@ from engine.language.expressions import (
     COMPUTED_NAMES,
     COUNT,
     INTEGER,
+    MAX_SOURCE_CHARS,
     MONEY,
     NUM,
     NUMBERS,
@@ -618,14 +619,36 @@ class _Compiler:
                 hint = scope_hint(path[:-1])  # `per: [enterprise, year]`: "quote text" would lead astray
             self.error(path, msg("loading.expr.in_source", message=exc.message, source=repr(source)), hint, code="expression")
             return None
-        for name, day in compiled.params:  # each look-up, for the trace: its date as an expression of its own
+        for name, day, condition in compiled.params:  # each look-up, for the trace: its date as an expression of its own
             when = self.expr(day, path, types, allow_item)
             if when is not None and self.param_sink is not None:
-                use = ParamUse(self.parameters[name], when)
-                if not any(u.parameter.name == name and u.date.source == when.source for u in self.param_sink):
-                    self.param_sink.append(use)
+                guard = self.param_condition(condition, path, types, allow_item, names)
+                self.param_sink.append(ParamUse(self.parameters[name], when, None if guard is None else (guard,)))
         self.check_enum_literals(compiled, path, types)
         return compiled
+
+    def param_condition(
+        self, condition: str | None, path: Path_, types: list[str] | None, allow_item: bool, names: Iterable[str]
+    ) -> CompiledExpression | None:
+        """The condition under which a look-up is made, compiled for the trace; None (the look-up is always traced, as
+        before conditions were kept) when there is none, when it reads a computed name (`amount` is not known when the
+        trace records look-ups) or when it does not compile on its own. Counted against the policy's expression text."""
+        if condition is None or len(condition) > MAX_SOURCE_CHARS or self.expression_text + len(condition) > MAX_EXPRESSION_TEXT:
+            return None
+        line, _ = self.src.where(path)
+        try:
+            compiled = compile_expression(
+                condition,
+                self.resolver(types, allow_item),
+                f"{self.src.file}:{line}",
+                self.fact_types(types, allow_item),
+                names,
+                self.parameters,
+            )
+        except ExpressionError:
+            return None
+        self.expression_text += len(condition)
+        return None if compiled.computed else compiled
 
     def fact_specs(self, namespace: str, name: str, item_types: list[str] | None) -> list[FactSpec]:
         """The declarations a fact reference may mean (an item fact: one per item type the expression sees)."""
@@ -737,9 +760,7 @@ class _Compiler:
             version_line=self.src.where(("policy", "version"))[0],
             readings=readings,
             parameters=self.parameters,
-            applicant_param_uses=tuple(
-                {(u.parameter.name, u.date.source): u for t in applicant_checks for u in self.check_uses.get(t.id, ())}.values()
-            ),
+            applicant_param_uses=merged_uses(u for t in applicant_checks for u in self.check_uses.get(t.id, ())),
             behaviours=behaviours,
         )
 
@@ -1740,7 +1761,7 @@ class _Compiler:
             item_document_checks=applicable_docs,
             notes=rule_notes,
             selection=self.selection(r, path, item_type, cites),
-            param_uses=tuple({(u.parameter.name, u.date.source): u for u in uses}.values()),
+            param_uses=merged_uses(uses),
         )
 
     def carried(self, rule_id: str, path: Path_, checks: tuple[Test, ...], doc_checks: int, own: int) -> None:
@@ -1835,6 +1856,25 @@ class _Compiler:
                 self.error(path + ("when", j, "test"), msg("loading.compile.amount_used_but_this_2"), msg("loading.compile.rule_amount_3"))
         if any(n.when is not None and n.when.computed for n in docs):
             self.error(path + ("documents",), msg("loading.compile.amount_used_but_this"), msg("loading.compile.rule_amount_2"))
+
+
+def merged_uses(uses: Iterable[ParamUse]) -> tuple[ParamUse, ...]:
+    """One use per parameter and date expression, in first-seen order; the look-up is traced when any of the uses'
+    conditions holds (None, always, when any use is unconditional)."""
+    merged: dict[tuple[str, str], ParamUse] = {}
+    for use in uses:
+        key = (use.parameter.name, use.date.source)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = use
+        elif seen.when is not None:
+            if use.when is None:
+                merged[key] = ParamUse(seen.parameter, seen.date, None)
+            else:
+                more = tuple(w for w in use.when if all(w.source != u.source for u in seen.when))
+                if more:
+                    merged[key] = ParamUse(seen.parameter, seen.date, seen.when + more)
+    return tuple(merged.values())
 
 
 def words_carried(

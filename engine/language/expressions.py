@@ -704,8 +704,9 @@ class CompiledExpression:
     #: computed names it uses (COMPUTED_NAMES): the function takes each as a further argument, in this order,
     #: and an inlined body reads each as the local variable `_V_<name>`
     computed: tuple[str, ...] = ()
-    #: each `param("name", date)` it makes, outermost ones only: (parameter name, the date argument's source)
-    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    #: each `param("name", date)` it makes, outermost ones only: (parameter name, the date argument's source, the
+    #: source of the condition under which the look-up is made -- see `param_conditions` -- or None: always)
+    params: tuple[tuple[str, str, str | None], ...] = field(default=(), compare=False)
 
     def __call__(self, item: Facts, applicant: Facts, claim: Facts) -> Any:
         return self.function(item, applicant, claim)
@@ -763,7 +764,8 @@ class _Checker(ast.NodeTransformer):
         self.computed: list[str] = []  # those used, in order of first use
         self.fact_types = fact_types
         self.parameters = parameters or {}  # the policy's dated parameters, by name (`param("name", date)`)
-        self.params: list[tuple[str, str]] = []
+        self.params: list[tuple[str, str, str | None]] = []
+        self.param_when: dict[tuple[int, int], str | None] = {}  # where each param() call is -> its condition (set before the walk)
         self.in_param = 0  # inside a param()'s date: a look-up there is recorded when that date is compiled
         self.source = source  # the parsed text: a decimal literal's value is taken from its own text
         self.percents = percents  # where the `_pct_(n)` calls that stand for written `n%` literals are
@@ -1071,7 +1073,8 @@ class _Checker(ast.NodeTransformer):
         if not (day_kinds & (_OPEN | {DATE})):
             raise self.fail(node, msg("loading.expr.param_date", day=ast.unparse(day), kinds=_words(day_kinds)), PARAM_DOC)
         if not self.in_param:  # (only the outermost: each date compiled for the trace records its own, so linear)
-            self.params.append((name, ast.get_source_segment(self.source, day) or ast.unparse(day)))
+            when = self.param_when.get((node.lineno, node.col_offset))
+            self.params.append((name, ast.get_source_segment(self.source, day) or ast.unparse(day), when))
         kinds = self.kinds(node)
         parameter = self.constant(name_node, self.parameters[name], frozenset({ANY}))
         self.count += 1
@@ -1227,6 +1230,8 @@ def compile_expression(
     if isinstance(tree.body, ast.Tuple):  # `item.fee >= 1,000` reads as the pair (item.fee >= 1, 000): always true
         raise _comma_slip(text, tree.body)
     checker = _Checker(resolve, text, fact_types, percents, names, parameters)
+    if parameters and "param" in text:
+        checker.param_when = param_conditions(tree, text)
     static = static_type(checker.kinds(tree.body)[0])
     body = checker.visit(tree).body
     # def _expr(I, A, C):
@@ -1282,6 +1287,40 @@ def compile_expression(
         tuple(checker.computed),
         tuple(checker.params),
     )
+
+
+def param_conditions(tree: ast.Expression, text: str) -> dict[tuple[int, int], str | None]:
+    """Where each `param(...)` call is (line, column) -> the condition under which it is evaluated, as policy source:
+    the tests of the `a if c else b` around it (`c`, or `not (c)` in the else branch) and the operands of `and` / `or`
+    before it, joined by `and`; None when it is always evaluated. The trace records a look-up only where its condition
+    holds, so that an explanation shows the value a branch used, not every branch's (`rate_a if short else rate_b`).
+    Called on a tree already within MAX_DEPTH, so the recursion is bounded."""
+    out: dict[tuple[int, int], str | None] = {}
+
+    def said(node: ast.expr, holds: bool) -> str:
+        part = _PERCENT_CALL.sub(r"\1%", ast.get_source_segment(text, node) or ast.unparse(node))
+        return f"({part})" if holds else f"not ({part})"
+
+    def walk(node: ast.AST, conditions: tuple[str, ...]) -> None:
+        if isinstance(node, ast.IfExp):
+            walk(node.test, conditions)
+            walk(node.body, (*conditions, said(node.test, True)))
+            walk(node.orelse, (*conditions, said(node.test, False)))
+            return
+        if isinstance(node, ast.BoolOp):
+            holds = isinstance(node.op, ast.And)  # `a and b`: b is evaluated when a holds; `a or b`: when it does not
+            before = conditions
+            for value in node.values:
+                walk(value, before)
+                before = (*before, said(value, holds))
+            return
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == PARAM_FUNCTION:
+            out.setdefault((node.lineno, node.col_offset), " and ".join(conditions) or None)
+        for child in ast.iter_child_nodes(node):
+            walk(child, conditions)
+
+    walk(tree.body, ())
+    return out
 
 
 def percent_literals(text: str) -> tuple[str, frozenset[tuple[int, int]]]:

@@ -432,6 +432,9 @@ class ParamUse:
 
     parameter: Parameter
     date: CompiledExpression
+    #: the look-up is made only when one of these holds (`rate_a if short else rate_b`: `short` for rate_a); None:
+    #: always. The trace records a look-up only where it is made, so a branch not taken shows no value.
+    when: tuple[CompiledExpression, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

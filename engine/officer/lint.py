@@ -1036,7 +1036,7 @@ class _UnusedFacts(_Pass):
             if e is None:
                 continue
             self.used_global.update(e.facts)
-            for name, when in e.params:  # (`params` holds the outermost look-ups: one may stand in another's date)
+            for name, when, _ in e.params:  # (`params` holds the outermost look-ups: one may stand in another's date)
                 self.looked_up.add(name)
                 self.looked_up.update(_PARAM_NAME.findall(when))
             if at.rule is not None:
@@ -1456,7 +1456,7 @@ class _SaysFigures(_Pass):
         figures = [v for v, _ in expression_numbers(test.expression.source)]
         # a dated parameter it looks up: each of its values is a figure the words may state ("不得低于10万元（2022年
         # 7月1日起为50万元）" for min_loan's 10万 and 50万)
-        named = {n for n, when in test.expression.params} | set(_PARAM_NAME.findall(test.expression.source))
+        named = {n for n, _, _ in test.expression.params} | set(_PARAM_NAME.findall(test.expression.source))
         parameters = self.lint.policy.parameters
         dated = [{Decimal(v.value).normalize() for v in parameters[n].values} for n in sorted(named) if n in parameters]
         figures += [v for values in dated for v in values]
