@@ -9,7 +9,7 @@ exactly as VS Code's YAML extension does; no schema is configured here), and
 prints what comes back:
 
 * the diagnostics of the unchanged file (expected: none);
-* hover on a few keys (`rate`, `caps`, `cites`, `max`, `times`, `mode`, `pays`);
+* hover on a few keys (`rate`, `caps`, `cites`, `max`, `times`, `mode`);
 * completion on the empty line of a new rule (the rule's keys, each with
   its description), inside an `amount:` mapping, and for the value of
   `rounding.mode` (the enum);
