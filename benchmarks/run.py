@@ -129,7 +129,8 @@ def check_agreement(policy: engine.CompiledPolicy, parsed: list[Any], prepared: 
         lean = evaluate_claim(policy, claim, trace=False)
         base = baseline.decide(prep)
         if len(full.items) != len(base) or len(lean.items) != len(base):
-            raise SystemExit(f"DISAGREEMENT in {claim.claim_id}: item counts differ")
+            say(f"DISAGREEMENT in {claim.claim_id}: item counts differ (engine {len(full.items)}, baseline {len(base)})")
+            raise SystemExit(2)  # as any other difference (README, step 3): exit 2, not SystemExit(text)'s 1
         if full.grants != lean.grants:
             bad += 1
             say(f"DISAGREEMENT {claim.claim_id}: grants differ with tracing off")

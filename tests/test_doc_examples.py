@@ -24,6 +24,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -496,3 +497,38 @@ def test_every_test_the_docs_name_is_a_test_or_says_its_name_now() -> None:
                     continue
                 wrong.append(f"{doc.relative_to(ROOT)}:{n + 1}: {name}")
     assert wrong == []
+
+
+# --- benchmarks/README.md states what the runner does --------------------------------------------------------------
+
+
+def _benchmark_runner() -> Any:
+    """benchmarks/run.py as a module (it puts benchmarks/ on sys.path for its own `baseline` and `generate`)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchmarks_run", ROOT / "benchmarks" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmarks_agreement_check_stops_any_difference_with_exit_code_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    # benchmarks/README.md, step 3: "Any difference stops the run (exit code 2)". A difference in the number of items
+    # raised SystemExit with a text, which exits 1
+    import engine
+
+    run = _benchmark_runner()
+    policy = engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml")
+    raw = run.generate.application(10, seed=7)
+    parsed, prepared = [engine.parse_claim(policy, raw)], [run.baseline.prepare(raw)]
+    assert sum(run.check_agreement(policy, parsed, prepared).values()) >= 10  # the two agree: counted, no exit
+    decide = run.baseline.decide
+    for wrong in (
+        lambda c: decide(c)[:-1],  # one item fewer
+        lambda c: [(r[0], r[1] + 1, r[2]) if i == 0 else r for i, r in enumerate(decide(c))],  # a yuan more
+    ):
+        monkeypatch.setattr(run.baseline, "decide", wrong)
+        with pytest.raises(SystemExit) as stopped:
+            run.check_agreement(policy, parsed, prepared)
+        assert stopped.value.code == 2
