@@ -532,3 +532,136 @@ def test_the_benchmarks_agreement_check_stops_any_difference_with_exit_code_2(mo
         with pytest.raises(SystemExit) as stopped:
             run.check_agreement(policy, parsed, prepared)
         assert stopped.value.code == 2
+
+
+# --- what the docs name is there -----------------------------------------------------------------------------------
+# Checks of the text alone, no command run: a link, an option, a function, a test or a lint code the docs name that
+# the tree does not have is a reader sent to nothing.
+
+#: every Markdown page a reader is sent to (docs/performance.md and the design note included: their links too)
+PAGES = [ROOT / "README.md", ROOT / "SECURITY.md", ROOT / "benchmarks" / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def _anchors(page: Path) -> set[str]:
+    """The `#fragment`s a Markdown page's headings give, as GitHub makes them (lower case; spaces to `-`; punctuation
+    other than `-` and `_` dropped, letters of any script kept)."""
+    heads = re.findall(r"^#{1,6} (.*)$", page.read_text(encoding="utf-8"), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in heads}
+
+
+def test_every_relative_link_of_the_docs_resolves() -> None:
+    # each `[text](target)` that is no URL names a file of the tree, and its `#fragment` a heading of that page
+    wrong, checked = [], 0
+    for page in PAGES:
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            for target in re.findall(r"\]\(([^)\s]+)\)", line):
+                if re.match(r"[a-z]+:", target):
+                    continue
+                path, _, fragment = target.partition("#")
+                linked = (page.parent / path).resolve() if path else page
+                checked += 1
+                if not linked.exists():
+                    wrong.append(f"{page.relative_to(ROOT)}:{n}: {target}: no such file")
+                elif fragment and linked.suffix == ".md" and fragment not in _anchors(linked):
+                    wrong.append(f"{page.relative_to(ROOT)}:{n}: {target}: no such heading")
+    assert checked >= 30 and wrong == [], wrong
+
+
+def _options_by_command() -> dict[str, set[str]]:
+    """Each command's options (`ledger`'s actions share its one parser), and the program's own under ""."""
+    import argparse
+
+    from engine.cli import build_parser
+
+    found: dict[str, set[str]] = {}
+
+    def walk(parser: argparse.ArgumentParser, name: str) -> None:
+        for action in parser._actions:
+            found.setdefault(name, set()).update(action.option_strings)
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, subparser in action.choices.items():
+                    walk(subparser, sub)
+
+    walk(build_parser(), "")
+    return found
+
+
+#: the mistakes docs/bad-inputs.md shows on purpose (an option misspelt, or given to a command that takes none such),
+#: each still refused by its command
+MISTAKES = {("batch", "--polcy"), ("versions", "--policy"), ("coverage", "--policy"), ("batch-template", "--out")}
+
+
+def test_every_option_the_docs_give_a_command_is_one_of_its_own() -> None:
+    # `python -m engine CMD … --opt`, `policy-engine CMD … --opt` and `` `CMD … --opt` `` in the text: --opt is CMD's
+    # (or the program's, --lang), up to a comment or a table's next cell
+    options = _options_by_command()
+    commands = "|".join(sorted((c for c in options if c), key=len, reverse=True))
+    said = re.compile(rf"(?:python3? -m engine |policy-engine |`)(?:--lang \w+ )?({commands})\b([^`\n]*)")
+    wrong, checked, mistakes = [], 0, set()
+    for page in PAGES:
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            for command, rest in said.findall(line):
+                rest = rest.split("  #")[0] if command == "ledger" else rest.split("  #")[0].split("|")[0]
+                for option in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", rest):
+                    checked += 1
+                    if option in options[command] | options[""]:
+                        continue
+                    if page.name == "bad-inputs.md" and (command, option) in MISTAKES:
+                        mistakes.add((command, option))
+                        continue
+                    wrong.append(f"{page.relative_to(ROOT)}:{n}: {command} has no option {option}")
+    assert checked >= 100 and wrong == [], wrong
+    assert mistakes == MISTAKES  # each mistake bad-inputs.md shows is still shown, and still no option of its command
+
+
+def test_the_function_table_of_policy_language_md_is_the_expression_languages() -> None:
+    # docs/policy-language.md §16: "This is the whole list (`FUNCTIONS` in engine/language/expressions.py)", and the
+    # bounds of an expression and of its literals
+    from engine.language import expressions
+
+    text = (ROOT / "docs" / "policy-language.md").read_text(encoding="utf-8")
+    table = text[text.index("### Functions") : text.index("This is the whole list")]
+    assert set(re.findall(r"^\| `(\w+)\(", table, re.M)) == set(expressions.FUNCTIONS) | {expressions.PARAM_FUNCTION}
+    limits = (
+        f"Limits: {expressions.MAX_SOURCE_CHARS} characters, {expressions.MAX_NODES} syntax nodes, "
+        f"{expressions.MAX_DEPTH} levels of nesting."
+    )
+    assert limits in " ".join(text.split())
+    literals = " ".join(text[text.index("### Literals") : text.index("**Percentages**")].split())
+    assert f"(up to {expressions.MAX_STRING_LITERAL} characters)" in literals
+    assert f"integers (up to 10¹{'⁵' if expressions.MAX_INT_LITERAL == 10**15 else '?'})" in literals
+    assert f"at most {expressions.MAX_DECIMAL_LITERAL} characters, {expressions.MAX_DECIMAL_PLACES} decimal places" in literals
+
+
+def test_each_test_the_docs_place_in_a_file_is_defined_there() -> None:
+    # `tests/x.py::test_y` anywhere, and a bare `test_y` in docs/bad-inputs.md's Test column, whose file is its
+    # section's heading ("The *Test* column names the test function in the file of the section's heading")
+    def defined(files: list[str], name: str) -> bool:
+        return any(f"def {name}(" in (ROOT / f).read_text(encoding="utf-8") for f in files if (ROOT / f).exists())
+
+    wrong, checked = [], 0
+    for page in PAGES:
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            for file, name in re.findall(r"(tests/[\w/]+\.py)::(test_\w+)", line):
+                checked += 1
+                if not defined([file], name):
+                    wrong.append(f"{page.relative_to(ROOT)}:{n}: {file} defines no {name}")
+    sections = re.split(r"^## ", (ROOT / "docs" / "bad-inputs.md").read_text(encoding="utf-8"), flags=re.M)[1:]
+    for section in sections:
+        heading, _, body = section.partition("\n")
+        files = re.findall(r"`(tests/[\w/]+\.py)`", heading)
+        rows = [line for line in body.splitlines() if line.startswith("| ")]
+        for row in rows:
+            last = re.split(r"(?<!\\)\|", row.strip())[1:-1][-1]
+            for name in re.findall(r"(?<![\w:/.])`(test_\w+)`", last):
+                checked += 1
+                if not defined(files, name):
+                    wrong.append(f"bad-inputs.md, section {heading[:50]!r}: {name} is in none of {files}")
+    assert checked >= 200 and wrong == [], wrong
+
+
+def test_every_lint_code_the_docs_name_is_one_lint_gives() -> None:
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "engine" / "officer").glob("*.py"))
+    named = {code for page in PAGES for code in re.findall(r"`lint\.([a-z_]+)`", page.read_text(encoding="utf-8"))} - {"py"}
+    assert len(named) >= 10
+    assert sorted(c for c in named if f'"{c}"' not in source and f"'{c}'" not in source) == []
