@@ -567,6 +567,25 @@ def test_every_relative_link_of_the_docs_resolves() -> None:
     assert checked >= 30 and wrong == [], wrong
 
 
+def test_every_section_the_docs_send_a_reader_to_by_name_is_there() -> None:
+    # `docs/performance.md, "Many cores"`, `docs/ledger-and-batch.md (*Several workers*)`: the name is a heading of
+    # that page, or the bold or italic words a paragraph of it starts with (benchmarks/README.md sent readers to
+    # performance.md's "Several workers", a heading of another page)
+    said = re.compile(r"\b((?:docs/)?[\w.-]+\.md)(?:,\s*|\s*\(|,?\s+section\s+)[\"“*]{1,2}([^\"”*\n]{3,80})[\"”*]")
+    wrong, checked = [], 0
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for m in said.finditer(text):
+            target = next((t for t in (ROOT / m.group(1), page.parent / m.group(1)) if t.exists()), None)
+            assert target is not None, f"{page.relative_to(ROOT)}: {m.group(1)}"
+            there = target.read_text(encoding="utf-8")
+            heads = re.findall(r"^#+ (.*)$", there, re.M) + re.findall(r"^(?:[-*] )?\*{1,2}([^*]+)\*", there, re.M)
+            checked += 1
+            if not any(m.group(2).strip().rstrip(".").lower() in re.sub(r"[`*]", "", h).lower() for h in heads):
+                wrong.append(f"{page.relative_to(ROOT)}:{text[: m.start()].count(chr(10)) + 1}: {m.group(1)} has no {m.group(2)!r}")
+    assert checked >= 20 and wrong == [], wrong
+
+
 def _options_by_command() -> dict[str, set[str]]:
     """Each command's options (`ledger`'s actions share its one parser), and the program's own under ""."""
     import argparse
