@@ -1,0 +1,375 @@
+"""An audit by hand of `match` (免申即享), session 40 (match40): profiles an officer builds from a register, each
+answer worked out in the docstring from the measures' text (/work/shared/measures/pinggu_ip_measures.zh.txt), the
+bureau's readings R1-R30 (READINGS.md) and the policy YAML, before the engine was run; the engine's answers were
+compared with them afterwards, never copied into them.
+
+The profiles are written as a registry exports them: the applicant's standing facts, each item the bureau knows
+of, a fact it has no value for left out or given as null. Unless a test says otherwise the enterprise is
+registered, operating and paying tax in Pinggu (R1), acts in none of the roles (`roles: []`), and its funding
+year is 2021, submitted 2022-03-15 (R6).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ENTERPRISE_ID, ENTERPRISE_NAME, ROOT, patent_number
+
+from engine.cli import main
+from engine.deciding.history import Grant
+from engine.deciding.ready import load_policy
+from engine.deciding.versions import PolicySet
+from engine.language.model import CompiledPolicy
+from engine.matching.matcher import ELIGIBLE, NEEDS, NOT_ELIGIBLE, Answer, Need, match_claim, parse_profile
+from engine.matching.run import Matching
+
+PINGGU = ROOT / "policies" / "pinggu_2020.yaml"
+DRAFT_2024 = ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml"
+OT12 = ROOT / "tests" / "fixtures" / "localities" / "OT12.yaml"
+
+
+@pytest.fixture(scope="module")
+def pinggu() -> CompiledPolicy:
+    return load_policy(PINGGU)
+
+
+def enterprise(**facts: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": ENTERPRISE_ID,
+        "name": ENTERPRISE_NAME,
+        "kind": "enterprise",
+        "registered_in_district": True,
+        "actually_operating": True,
+        "pays_tax_in_district": True,
+        "roles": [],
+    }
+    out.update(facts)
+    return {k: v for k, v in out.items() if v is not ...}
+
+
+def profile(*items: dict[str, Any], applicant: dict[str, Any] | None = None, **claim_facts: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"claim_id": "H-1", "funding_year": 2021, "submission_date": "2022-03-15"}
+    out.update(claim_facts)
+    out = {k: v for k, v in out.items() if v is not ...}
+    return {**out, "applicant": applicant or enterprise(), "items": list(items)}
+
+
+def it(item_id: str, item_type: str, date: str = "2021-06-18", **facts: Any) -> dict[str, Any]:
+    return {"id": item_id, "type": item_type, "date": date, "supported_by_other_district_policy": False, **facts}
+
+
+def answers(policy: CompiledPolicy, data: dict[str, Any], history: tuple[Grant, ...] = ()) -> dict[str, Answer]:
+    """item id (or "rule:<id>" for a hypothetical item) -> its answer."""
+    m = match_claim(policy, parse_profile(policy, data), history)
+    return {a.item_id or f"rule:{a.rule.id}": a for a in m.answers}
+
+
+def triple(a: Answer) -> tuple[str, Decimal, Decimal | None]:
+    return a.answer, a.low, a.high
+
+
+D = Decimal
+
+
+# --- 1. an enterprise that qualifies under several articles -------------------------------------------------
+
+
+def test_an_enterprise_eligible_under_six_articles_with_one_capped(pinggu: CompiledPolicy) -> None:
+    """Seven items, every fact the decision reads known:
+
+    * p1 第五条（一） invention patent, sole holder, fees 8,400.00: 8,400 × 50% = 4,200.00 (R9, no cap).
+    * c1 第五条（二） China Patent Award, silver: 400,000.00 (R10).
+    * b1 第五条（三） Beijing Invention Patent Award, second: 50,000.00 (R10; independent of c1, another patent).
+    * i1 第六条（二） patent insurance, premium 150,000.00: × 50% = 75,000.00, under the yearly 100,000 (R12).
+    * n1 第六条（六） navigation project, costs 120,000.00: × 50% = 60,000.00, cut to the project's 50,000.00 (R16),
+      reduced by 10,000.00 (R22).
+    * g1 第七条（三） GB/T 29490 certification: 50,000.00 (R17).
+    * d1 第七条（二） Beijing IP demonstration unit: 50,000.00 (R17).
+
+    Eligible now at least: 4,200 + 400,000 + 50,000 + 75,000 + 50,000 + 50,000 + 50,000 = 679,200.00.
+    Rules with no item: 第六条（四）第一款, （五） and 第八条 ask for a role the enterprise has not (roles given as
+    none): not eligible; 第六条（一） pledge: needs, at most the yearly cap 300,000.00 (R11); 第六条（三）
+    securitisation: needs, at most 500,000.00 (R13); 第七条（一） national title: needs, at most 200,000.00 (R17)."""
+    data = profile(
+        it("p1", "invention_patent_grant", patent_id=patent_number(1), patent_kind="invention",
+           right_holders=[ENTERPRISE_NAME], official_fees_paid="8400.00"),
+        it("c1", "china_patent_award", "2021-12-01", patent_id=patent_number(2, 2018), level="silver",
+           right_holders=[ENTERPRISE_NAME]),
+        it("b1", "beijing_invention_patent_award", "2021-10-10", patent_id=patent_number(3, 2018), level="second",
+           right_holders=[ENTERPRISE_NAME]),
+        it("i1", "patent_insurance", premium_paid="150000.00"),
+        it("n1", "navigation_project", project_id="NAV-7", actual_costs="120000.00"),
+        it("g1", "ip_management_certification"),
+        it("d1", "beijing_ip_demonstration_unit"),
+    )  # fmt: skip
+    got = answers(pinggu, data)
+    expected = {
+        "p1": "4200.00",
+        "c1": "400000.00",
+        "b1": "50000.00",
+        "i1": "75000.00",
+        "n1": "50000.00",
+        "g1": "50000.00",
+        "d1": "50000.00",
+    }
+    assert {k: triple(got[k]) for k in expected} == {k: (ELIGIBLE, D(v), D(v)) for k, v in expected.items()}
+    assert sum(got[k].low for k in expected) == D("679200.00")
+    assert got["n1"].reduced is not None and got["n1"].reduced.amount == D("50000.00")
+    for rule in ("platform-transformation-service", "alliance-operation", "service-agency-performance"):
+        assert got[f"rule:{rule}"].answer == NOT_ELIGIBLE, rule
+    for rule, high in (("pledge-loan-interest", "300000.00"), ("ip-securitisation", "500000.00"), ("national-ip-title", "200000.00")):
+        assert (got[f"rule:{rule}"].answer, got[f"rule:{rule}"].high) == (NEEDS, D(high)), rule
+
+
+# --- 2. caps and limits already used in the ledger's history --------------------------------------------------
+
+
+def granted(policy: CompiledPolicy, *earlier: dict[str, Any]) -> tuple[Grant, ...]:
+    """The grants of earlier applications, decided in turn by the engine (the ledger's history is what decisions
+    granted): each is a full claim with its documents."""
+    import engine
+
+    history: tuple[Grant, ...] = ()
+    for claim in earlier:
+        history += engine.evaluate(policy, claim, history).grants
+    return history
+
+
+def full_claim(claim_id: str, year: int, *items: dict[str, Any]) -> dict[str, Any]:
+    docs = {
+        "patent_insurance": ["proof_of_right", "fee_receipts", "sealed_receipt_copies"],
+        "pledge_loan_interest": ["proof_of_right", "fee_receipts", "sealed_receipt_copies"],
+        "ip_securitisation": ["fee_receipts", "sealed_receipt_copies"],
+        "national_ip_title": ["proof_of_right"],
+    }
+    return {
+        "claim_id": claim_id,
+        "funding_year": year,
+        "submission_date": f"{year + 1}-03-10",
+        "documents": ["business_licence"],
+        "applicant": enterprise(),
+        "items": [{**i, "documents": docs[i["type"]]} for i in items],
+    }
+
+
+def test_a_cap_across_years_half_used_cuts_and_a_limit_used_up_refuses(pinggu: CompiledPolicy) -> None:
+    """History: for 2021 the enterprise was granted securitisation support on 800,000.00 of costs (× 50% =
+    400,000.00, under the 500,000 in total of R13) and three pledge subsidies, loans A and B for 2021 and loan C
+    for 2021 -- 3 times, the most ever (R11, R29) -- of 50,000.00 each (interest 100,000.00 × 50%).
+
+    Profile for 2022 (submitted 2023-03-10):
+    * s1 securitisation, costs 300,000.00: asks 150,000.00; the total cap leaves 500,000 - 400,000 = 100,000.00:
+      eligible, 100,000.00, cut by 50,000.00 (R22).
+    * l1 a new loan D, interest 100,000.00: a fourth time: not eligible whatever else (pledge-three-times, R11).
+    * l2 a new loan, its id not known, interest 80,000.00: any loan for 2022 is a new (loan, year) count after
+      three: not eligible too (the id cannot make it an earlier count: those were all of 2021)."""
+    loan = {"lender_is_bank": True, "pledged_right": "patent", "annual_interest_paid": "100000.00"}
+    history = granted(
+        pinggu,
+        full_claim("E-2021", 2021,
+                   it("s0", "ip_securitisation", "2021-05-01", financing_id="ABS-0", financing_costs="800000.00", underlying_right="patent"),
+                   it("la", "pledge_loan_interest", "2021-12-01", loan_id="A", **loan),
+                   it("lb", "pledge_loan_interest", "2021-12-02", loan_id="B", **loan),
+                   it("lc", "pledge_loan_interest", "2021-12-03", loan_id="C", **loan)),
+    )  # fmt: skip
+    assert [(g.item_id, g.amount) for g in history] == [
+        ("s0", D("400000.00")),
+        ("la", D("50000.00")),
+        ("lb", D("50000.00")),
+        ("lc", D("50000.00")),
+    ]
+    data = profile(
+        it("s1", "ip_securitisation", "2022-08-01", financing_costs="300000.00", underlying_right="patent"),
+        it("l1", "pledge_loan_interest", "2022-11-01", loan_id="D", lender_is_bank=True, pledged_right="trademark",
+           annual_interest_paid="100000.00"),
+        it("l2", "pledge_loan_interest", "2022-11-02", lender_is_bank=True, pledged_right="patent", annual_interest_paid="80000.00"),
+        funding_year=2022, submission_date="2023-03-10",
+    )  # fmt: skip
+    got = answers(pinggu, data, history)
+    assert triple(got["s1"]) == (ELIGIBLE, D("100000.00"), D("100000.00"))
+    assert got["s1"].reduced is not None and got["s1"].reduced.asked == D("150000.00")
+    for k in ("l1", "l2"):
+        assert got[k].answer == NOT_ELIGIBLE and [r.check for r in got[k].reasons] == ["pledge-three-times"], k
+
+
+def test_a_title_already_paid_once_leaves_the_other_title_when_which_is_unknown(pinggu: CompiledPolicy) -> None:
+    """R17: each 第七条 title is paid once per applicant, ever. The enterprise was paid the national demonstration
+    title for 2021 (200,000.00). Its 2022 profile has a national title item whose title is not known: if it is the
+    demonstration title again it is refused (national-title-once); if it is the advantage title it pays
+    100,000.00. So it is "needs the title", and if granted exactly 100,000.00 -- never "eligible 100,000 to
+    200,000" as a title unknown without history would be."""
+    history = granted(pinggu, full_claim("E-2021", 2021, it("t0", "national_ip_title", "2021-04-01", title="demonstration")))
+    assert [(g.item_id, g.amount) for g in history] == [("t0", D("200000.00"))]
+    data = profile(it("t1", "national_ip_title", "2022-09-09"), funding_year=2022, submission_date="2023-03-10")
+    a = answers(pinggu, data, history)["t1"]
+    assert triple(a) == (NEEDS, D("100000.00"), D("100000.00"))
+    assert a.needs == (Need("t1", "national_ip_title", "item.title"),)
+
+
+def test_a_yearly_cap_used_by_an_earlier_application_of_the_same_year(pinggu: CompiledPolicy) -> None:
+    """R12: at most 100,000 of insurance support per enterprise per funding year. An earlier 2021 application was
+    granted 80,000.00 (premium 160,000.00 × 50%). This profile's insurance item, premium 60,000.00, asks
+    30,000.00; 100,000 - 80,000 = 20,000.00 is left: eligible 20,000.00 (reduced, R22). Its premium unknown it
+    would be "needs", 0 .. 20,000.00."""
+    history = granted(pinggu, full_claim("E-A", 2021, it("i0", "patent_insurance", insurance_policy_id="INS-0", premium_paid="160000.00")))
+    assert [g.amount for g in history] == [D("80000.00")]
+    a = answers(pinggu, profile(it("i1", "patent_insurance", premium_paid="60000.00")), history)["i1"]
+    assert triple(a) == (ELIGIBLE, D("20000.00"), D("20000.00"))
+    b = answers(pinggu, profile(it("i1", "patent_insurance")), history)["i1"]
+    assert triple(b) == (NEEDS, D("0.00"), D("20000.00"))
+    assert b.needs == (Need("i1", "patent_insurance", "item.premium_paid"),)
+
+
+# --- 3. a fact not known: "may qualify, missing X", never "no" ---------------------------------------------------
+
+
+def test_standing_unknown_makes_every_item_needs_naming_it(pinggu: CompiledPolicy) -> None:
+    """The register has no value for whether the enterprise pays tax in Pinggu (null). R1 needs it for every item
+    (第四条第二款), so no item can be "not eligible" for it, and none "eligible":
+    * t1 national advantage title (2021-11-02): needs pays_tax_in_district; if it holds, 100,000.00 (R17).
+    * l1 pledge loan, bank unknown, trademark pledged, interest 90,000.00: needs pays_tax_in_district and
+      lender_is_bank; if both hold 45,000.00 (R11).
+    * a natural person's profile, household registration unknown, an invention patent (fees 10,000.01, sole
+      holder): needs household_registered_in_district; if it holds 10,000.01 × 50% = 5,000.005, rounded half-up
+      to 5,000.01 (R8)."""
+    data = profile(
+        it("t1", "national_ip_title", "2021-11-02", title="advantage"),
+        it("l1", "pledge_loan_interest", "2021-12-20", loan_id="L1", pledged_right="trademark", annual_interest_paid="90000.00"),
+        applicant=enterprise(pays_tax_in_district=None),
+    )
+    got = answers(pinggu, data)
+    assert triple(got["t1"]) == (NEEDS, D("100000.00"), D("100000.00"))
+    assert got["t1"].needs == (Need(None, None, "applicant.pays_tax_in_district"),)
+    assert triple(got["l1"]) == (NEEDS, D("45000.00"), D("45000.00"))
+    assert set(got["l1"].needs) == {
+        Need(None, None, "applicant.pays_tax_in_district"),
+        Need("l1", "pledge_loan_interest", "item.lender_is_bank"),
+    }
+    person = {"id": "110117198503120026", "name": "张三", "kind": "natural_person"}
+    p = answers(
+        pinggu,
+        profile(it("p1", "invention_patent_grant", patent_id=patent_number(9), patent_kind="invention", right_holders=["张三"],
+                   official_fees_paid="10000.01"), applicant=person),
+    )["p1"]  # fmt: skip
+    assert triple(p) == (NEEDS, D("5000.01"), D("5000.01"))
+    assert p.needs == (Need(None, None, "applicant.household_registered_in_district"),)
+
+
+# --- 4. a policy of another locality (Shandong's IP insurance, tests/fixtures/localities/OT12.yaml) -------------
+
+
+def test_shandong_insurance_with_an_uplift_fact_unknown_and_an_uplifted_cap_shared(pinggu: CompiledPolicy) -> None:
+    """OT12 (the structured extraction OT12_shandong_ip_insurance_subsidy.txt; OT12-N1: the uplift is 60% -> 70%;
+    OT12-N2: per enterprise, year and insurance type, an uplifted item's ceiling less what the type used before).
+    A Shandong enterprise, funding year 2021, items in this order:
+    * o1 overseas liability, premium 800,000.00, not a high-value patent, Belt-and-Road target not known: not
+      uplifted 800,000 × 60% = 480,000, cut to 400,000.00; uplifted × 70% = 560,000, cut to 500,000.00. Either way
+      it is paid: eligible, 400,000.00 to 500,000.00 (a yes/no tried both ways, never taken as "no").
+    * e1 enforcement, premium 100,000.00, high-value not known: 60,000.00 or 70,000.00 (caps 200,000/300,000 not
+      reached): eligible 60,000.00 to 70,000.00.
+    * e2 enforcement, premium 300,000.00, high-value: × 70% = 210,000.00; its ceiling 300,000 less e1's 60,000 or
+      70,000 leaves at least 230,000: 210,000.00, eligible.
+    * domestic insurance, no item: needs the premium, at most its 60,000.00 cap.
+    Matched with Pinggu's measures (the same enterprise, registered in Pinggu too), each policy leaves the other's
+    item out and lists it; Pinggu's i1 insurance, 150,000 × 50% = 75,000.00, is unchanged by the Shandong item."""
+    shandong = load_policy(OT12)
+    data = profile(
+        {"id": "o1", "type": "overseas_liability_insurance", "premium_paid": "800000.00", "high_value_patent": False},
+        {"id": "e1", "type": "enforcement_insurance", "premium_paid": "100000.00"},
+        {"id": "e2", "type": "enforcement_insurance", "premium_paid": "300000.00", "high_value_patent": True},
+        it("i1", "patent_insurance", premium_paid="150000.00"),
+    )
+    matching = Matching([PolicySet((shandong,)), PolicySet((pinggu,))])
+    result = matching.match(data, 1)
+    assert result.errors == []
+    sd, pg = result.matches
+    got = {a.item_id or f"rule:{a.rule.id}": a for a in sd.answers}
+    assert triple(got["o1"]) == (ELIGIBLE, D("400000.00"), D("500000.00"))
+    assert triple(got["e1"]) == (ELIGIBLE, D("60000.00"), D("70000.00"))
+    assert triple(got["e2"]) == (ELIGIBLE, D("210000.00"), D("210000.00"))
+    assert triple(got["rule:domestic-insurance"]) == (NEEDS, D("0.00"), D("60000.00"))
+    assert "items[3]" in sd.ignored and "items[0]" in pg.ignored
+    [i1] = [a for a in pg.answers if a.item_id == "i1"]
+    assert triple(i1) == (ELIGIBLE, D("75000.00"), D("75000.00"))
+
+
+# --- 5. dates at the edges: the funding year, the version's window, the five-year bar --------------------------
+
+
+def test_an_item_on_the_last_day_of_the_year_and_one_on_the_next(pinggu: CompiledPolicy) -> None:
+    """R6: funding year 2021 covers events of 2021-01-01..2021-12-31. g1 certified 2021-12-31: 50,000.00 (R17);
+    d1 recognised 2022-01-01: not eligible under 第十一条 (occurred-in-funding-year), whatever else."""
+    got = answers(
+        pinggu, profile(it("g1", "ip_management_certification", "2021-12-31"), it("d1", "beijing_ip_demonstration_unit", "2022-01-01"))
+    )
+    assert triple(got["g1"]) == (ELIGIBLE, D("50000.00"), D("50000.00"))
+    assert got["d1"].answer == NOT_ELIGIBLE and [(r.check, r.cites) for r in got["d1"].reasons] == [
+        ("occurred-in-funding-year", "第十一条")
+    ]
+
+
+def test_the_five_year_bar_ends_the_day_after_the_fifth_anniversary(pinggu: CompiledPolicy) -> None:
+    """R24: a finding of 2017-03-15 bars applications submitted up to 2022-03-15 inclusive; one submitted on
+    2022-03-16 is not barred. The profile states the finding (N6: an applicant may state finding dates). d1, a
+    Beijing demonstration unit title of 2021: not eligible under 第十四条 on the 15th; 50,000.00 on the 16th."""
+    barred = enterprise(fraud_finding_dates=["2017-03-15"])
+    d1 = it("d1", "beijing_ip_demonstration_unit", "2021-05-05")
+    on = answers(pinggu, profile(d1, applicant=barred))["d1"]
+    assert on.answer == NOT_ELIGIBLE and [(r.check, r.cites) for r in on.reasons] == [("five-year-bar", "第十四条")]
+    after = answers(pinggu, profile(d1, applicant=barred, submission_date="2022-03-16"))["d1"]
+    assert triple(after) == (ELIGIBLE, D("50000.00"), D("50000.00"))
+
+
+def test_the_last_year_of_a_version_and_the_year_after_it() -> None:
+    """R7: version 2020.1 is in force for funding years 2021-2023; the 2024 draft (policies/revisions) for
+    2024-2026. A 2023 certification (submitted 2024-03-01) under 2020.1: 50,000.00. The same for 2024 with 2020.1
+    alone: no version in force -- an error record, not a refusal. With the draft too, the 2024 profile is matched
+    under the draft only; the draft has no GB/T 29490 article (第七条（三） dropped), so g1 is left out and listed."""
+    from engine.deciding.versions import load_versions
+
+    alone, problems = load_versions([PINGGU])
+    both, more = load_versions([PINGGU, DRAFT_2024])
+    assert problems == [] and more == []
+    g23 = profile(it("g1", "ip_management_certification", "2023-12-31"), funding_year=2023, submission_date="2024-03-01")
+    [m] = Matching([alone]).match(g23, 1).matches
+    [g1] = [a for a in m.answers if a.item_id == "g1"]
+    assert (m.policy.version, m.funding_year, *triple(g1)) == ("2020.1", 2023, ELIGIBLE, D("50000.00"), D("50000.00"))
+    g24 = profile(it("g1", "ip_management_certification", "2024-06-01"), funding_year=2024, submission_date="2025-03-01")
+    r = Matching([alone]).match(g24, 1)
+    assert r.matches == [] and [e["said"]["zh"] for e in r.errors] == ["“pinggu-ip-promotion”没有适用于申报年度 2024 的有效版本"]
+    r = Matching([both]).match(g24, 1)
+    assert r.errors == [] and [(x.policy.version, x.funding_year, x.ignored) for x in r.matches] == [("2024.1-draft", 2024, ("items[0]",))]
+
+
+# --- 6. item types these measures do not have -------------------------------------------------------------------
+
+
+def test_item_types_the_measures_do_not_have(tmp_path: Path) -> None:
+    """R9 and R3: a design patent (design_patent_grant) and a trademark registration are records of what the
+    measures do not pay: each is left out, listed in `ignored`, and the rest is matched (d1: 50,000.00). A type
+    a slip of the policy's (`invention_patent`, cut short of invention_patent_grant) is no record of another
+    thing: the profile is an error record naming the item's place and field (items[1].type) and the type meant --
+    the other profiles of the run are still matched, and the run's exit code is 3."""
+    d1 = it("d1", "beijing_ip_demonstration_unit", "2021-05-05")
+    good = profile(d1, it("x1", "design_patent_grant"), it("x2", "trademark_registration"), claim_id="GOOD")
+    slip = profile(d1, it("x3", "invention_patent"), claim_id="SLIP")
+    src = tmp_path / "register.jsonl"
+    src.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in (good, slip, good | {"claim_id": "GOOD2"})), encoding="utf-8")
+    out = tmp_path / "o"
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "--no-notices", "-q"]) == 3
+    records = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["profile"] for r in records] == ["GOOD", "SLIP", "GOOD2"]
+    first = records[0]["matches"][0]
+    assert first["ignored"] == ["items[1]", "items[2]"]
+    [a] = [a for a in first["answers"] if a["item_id"] == "d1"]
+    assert (a["answer"], a["amount"]) == ("eligible", {"low": "50000.00", "high": "50000.00"})
+    [error] = records[1]["errors"]
+    [problem] = error["problems"]
+    assert problem["path"] == "items[1].type" and "invention_patent_grant" in problem["message"]
+    assert problem["line"] == 2  # the register's line of that profile
+    assert problem["said"]["zh"]["field"] == "第 2 个事项的事项类型（item.type）"
+    assert records[2]["errors"] == []
