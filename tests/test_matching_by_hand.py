@@ -345,6 +345,34 @@ def test_the_last_year_of_a_version_and_the_year_after_it() -> None:
     assert r.errors == [] and [(x.policy.version, x.funding_year, x.ignored) for x in r.matches] == [("2024.1-draft", 2024, ("items[0]",))]
 
 
+def test_a_profile_with_no_year_whose_submission_no_version_covers_is_an_error_not_refused() -> None:
+    """A register exported for the 2025 round: no funding year, submitted 2025-03-15 (or given once with
+    `--claim-fact submission_date=2025-03-15`). By R6 it is a 2024 profile; 2020.1 covers 2021-2023 only, and at
+    each of those years 第十一条 (applied in the following year) fails. R7: a claim whose year no version in force
+    covers is an error, not a refusal. It was matched at 2023 and every item told "not eligible: 申报须在申报年度的次年
+    提出" (exit 0), as if the enterprise had applied late. It is an error record saying no version is in force for a
+    year its facts allow, and to give the year. With the 2024 draft too it is matched under the draft alone (at
+    2024), not also refused under 2020.1. Submitted 2024-03-15 it is a 2023 profile: matched under 2020.1 at 2023."""
+    from engine.deciding.versions import load_versions
+
+    alone, _ = load_versions([PINGGU])
+    both, _ = load_versions([PINGGU, DRAFT_2024])
+    late = profile(it("d1", "beijing_ip_demonstration_unit", "2024-05-01"), funding_year=..., submission_date="2025-03-15")
+    r = Matching([alone]).match(late, 1)
+    assert r.matches == []
+    [error] = r.errors
+    assert error["policy"] == "pinggu-ip-promotion"
+    assert "2021" in error["said"]["zh"] and "2023" in error["said"]["zh"] and "funding_year" in error["said"]["zh"]
+    assert "申报须在申报年度的次年提出" in error["said"]["zh"] and "the year after the funding year" in error["said"]["en"]
+    r = Matching([both]).match(late, 1)
+    assert r.errors == [] and [(x.policy.version, x.funding_year, x.year_given) for x in r.matches] == [("2024.1-draft", 2024, False)]
+    [d1] = [a for a in r.matches[0].answers if a.item_id == "d1"]
+    assert d1.answer == ELIGIBLE
+    on_time = profile(it("d1", "beijing_ip_demonstration_unit", "2023-05-01"), funding_year=..., submission_date="2024-03-15")
+    [m] = Matching([alone]).match(on_time, 1).matches
+    assert (m.funding_year, m.year_given) == (2023, False)
+
+
 # --- 6. item types these measures do not have -------------------------------------------------------------------
 
 

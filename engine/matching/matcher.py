@@ -39,7 +39,7 @@ from engine.deciding.decision import Decision, ItemDecision, Reason
 from engine.deciding.evaluator import evaluate_claim, exhausted, reached
 from engine.deciding.history import Grant, Usage
 from engine.language.expressions import Facts, MissingFact
-from engine.language.model import Cap, CompiledPolicy, ExternalAmount, FactSpec, Limit, Rule
+from engine.language.model import Cap, CompiledPolicy, ExternalAmount, FactSpec, Limit, Rule, Test
 from engine.matching.ranges import Facts3, truth, upper_bound, usage_of, used_up
 
 MAX_LEAVES = 32  # decisions tried per profile and policy version (each leaf is one real decision)
@@ -284,26 +284,40 @@ def _roles_matter(leaves: Sequence[tuple[dict[_Key, Any], Claim, Decision]], out
 YEARS_TRIED = 10
 
 
-def likely_year(policy: CompiledPolicy, data: Mapping[str, Any], known_types: Collection[str] | None = None) -> int:
+def likely_year(policy: CompiledPolicy, data: Mapping[str, Any], known_types: Collection[str] | None = None) -> int | None:
     """The funding year to match a profile that gives none under `policy`: the latest year of the version's window
     at which no standing check that reads the funding year is certain to fail on what the profile gives (a profile
     submitted 2022-03-15 is for 2021 where the measures say a year's application is made in the next); the latest
-    year of the window when every year fails, or none can be told. A profile that cannot be read: the latest year
-    (its problems are said when it is matched)."""
+    year of the window when none can be told (no such check, or a window longer than the years tried). None when
+    the profile's facts rule out every year of the window (submitted 2025-03-15 under a version for 2021-2023): no
+    year of this version is the profile's, which R7-like windows make an error, never a refusal -- it was matched at
+    the window's last year and every item refused for being applied for late. A profile that cannot be read: the
+    latest year (its problems are said when it is matched)."""
     lo, hi = policy.funding_years
-    checks = [t for t in policy.applicant_checks if "claim.funding_year" in t.expression.facts]
-    if not checks:
+    if not year_checks(policy):
         return hi
     for year in range(hi, max(lo, hi - YEARS_TRIED + 1) - 1, -1):
         try:
-            claim = parse_profile(policy, data, year, known_types)
+            if year_ruled_out(policy, data, year, known_types) is None:
+                return year
         except EngineError:
             return hi
-        kind = claim.applicant.get("kind")
-        facts = Facts3(policy, "", {}, claim.applicant, claim.claim_facts)
-        if all(truth(t.expression, facts) is not False for t in checks if t.kinds is None or kind in t.kinds):
-            return year
-    return hi
+    return None if hi - lo < YEARS_TRIED else hi
+
+
+def year_checks(policy: CompiledPolicy) -> list[Test]:
+    """The applicant's standing checks that read the funding year (第十一条's applied-in-the-following-year)."""
+    return [t for t in policy.applicant_checks if "claim.funding_year" in t.expression.facts]
+
+
+def year_ruled_out(policy: CompiledPolicy, data: Mapping[str, Any], year: int, known_types: Collection[str] | None = None) -> Test | None:
+    """The first standing check reading the funding year that is certain to fail at `year` on what the profile
+    gives (None: none is). EngineError when the profile cannot be read."""
+    claim = parse_profile(policy, data, year, known_types)
+    kind = claim.applicant.get("kind")
+    facts = Facts3(policy, "", {}, claim.applicant, claim.claim_facts)
+    applying = [t for t in year_checks(policy) if t.kinds is None or kind in t.kinds]
+    return next((t for t in applying if truth(t.expression, facts) is False), None)
 
 
 def parse_profile(

@@ -33,7 +33,7 @@ from engine.deciding.claims import parse_claim
 from engine.deciding.versions import PolicySet
 from engine.language.expressions import suggest
 from engine.language.model import CompiledPolicy
-from engine.matching.matcher import ignored, likely_year, match_claim, parse_profile, unknown_types
+from engine.matching.matcher import ignored, likely_year, match_claim, parse_profile, unknown_types, year_ruled_out
 from engine.matching.outputs import ProfileResult, Summary, Workbook, measures_of, notice_files, result_dict
 from engine.records.batch import Progress, claim_problems, column_headings, said, said_problem
 from engine.records.inputs import open_claims, other_record
@@ -101,7 +101,7 @@ class Matching:
     def versions_for(self, data: Mapping[str, Any]) -> tuple[list[tuple[CompiledPolicy, int]], list[dict[str, Any]]]:
         """(version, funding year) pairs to match: the version in force for the profile's funding year, or, when
         it gives none, every version at the latest funding year its facts allow (`likely_year`); and an error for
-        a policy with none in force."""
+        a policy with none in force (for the year given, or for any year the facts allow)."""
         year = data.get("funding_year")
         pairs: list[tuple[CompiledPolicy, int]] = []
         errors: list[dict[str, Any]] = []
@@ -113,8 +113,21 @@ class Matching:
                     why = msg("match.not_in_force", policy=s.id, year=year)
                     errors.append({"policy": s.id, "message": str(why), "said": said(why)})
             else:
-                pairs += [(p, likely_year(p, data, self.item_types)) for p in s.versions]
+                found_at = [(p, y) for p in s.versions if (y := likely_year(p, data, self.item_types)) is not None]
+                pairs += found_at
+                if not found_at:
+                    errors.append(self._no_year(s, data))
         return pairs, errors
+
+    def _no_year(self, versions: PolicySet, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The error of a profile with no funding year whose facts rule out every year of every version (`likely_year`
+        None): which check fails (at the latest version's last year), and to give the year."""
+        last = versions.versions[-1]
+        check = year_ruled_out(last, data, last.funding_years[1], self.item_types)
+        assert check is not None  # (likely_year said so at that year)
+        years = [f"{v.funding_years[0]}-{v.funding_years[1]}" for v in versions.versions]
+        why = msg("match.no_year_in_force", policy=versions.id, years=years, says=check.says, cites=check.cites)
+        return {"policy": versions.id, "message": str(why), "said": said(why)}
 
     def match(
         self,
