@@ -401,3 +401,34 @@ def test_item_types_the_measures_do_not_have(tmp_path: Path) -> None:
     assert problem["line"] == 2  # the register's line of that profile
     assert problem["said"]["zh"]["field"] == "第 2 个事项的事项类型（item.type）"
     assert records[2]["errors"] == []
+
+
+# --- 7. a register run by an officer ---------------------------------------------------------------------------
+
+
+def test_the_progress_bar_on_a_terminal_counts_profiles_in_the_officers_language(tmp_path: Path) -> None:
+    """The bar is drawn on a terminal only -- where an officer runs a register -- and there `match` ended in a
+    traceback (CatalogueError: no message 'profiles'): its unit was no catalogued message. Two profiles of one small
+    file (read whole at once, so the bar is at 100 % from the first profile on): the bar counts "家" in Chinese and
+    "profiles" in English, and the run ends as off a terminal."""
+    import io
+    import re
+
+    from engine.core.i18n import use_language
+    from engine.deciding.versions import load_versions
+    from engine.matching.run import run_match
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    src = tmp_path / "two.jsonl"
+    one = profile(it("d1", "beijing_ip_demonstration_unit"))
+    src.write_text("\n".join(json.dumps(one | {"claim_id": c}, ensure_ascii=False) for c in ("A", "B")), encoding="utf-8")
+    versions, _ = load_versions([PINGGU])
+    for lang, unit in (("zh", "家"), ("en", "profiles")):
+        tty = Tty()
+        with use_language(lang):
+            summary, _ = run_match([versions], src, tmp_path / f"o-{lang}", notices=False, lang=lang, stderr=tty)
+        assert summary.profiles == 2
+        assert re.search(rf"100\.0% [12] {unit} ", tty.getvalue()), tty.getvalue()

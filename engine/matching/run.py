@@ -400,7 +400,7 @@ def run_match(
         os.makedirs(notice_dir, exist_ok=True)
     book = Workbook(out / "summary.xlsx", measures_of(v for s in sets for v in s.versions), lang) if workbook else None
     summary = Summary()
-    progress = Progress(stderr, not quiet, unit="profiles")
+    progress = Progress(stderr, not quiet, unit="batch.progress.profiles")
     try:
         with open(out / "matches.jsonl", "w", encoding="utf-8", errors="backslashreplace") as jsonl:
             for line in _lines(source, sets, ledger_url, notice_dir, workers, claim_facts or {}):
