@@ -432,3 +432,25 @@ def test_the_progress_bar_on_a_terminal_counts_profiles_in_the_officers_language
             summary, _ = run_match([versions], src, tmp_path / f"o-{lang}", notices=False, lang=lang, stderr=tty)
         assert summary.profiles == 2
         assert re.search(rf"100\.0% [12] {unit} ", tty.getvalue()), tty.getvalue()
+
+
+def _summary_rows(out: Path) -> list[tuple[Any, ...]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "summary.xlsx", read_only=True)
+    return list(book[book.sheetnames[0]].iter_rows(values_only=True))
+
+
+def test_the_summary_says_a_needs_cells_amount_as_an_officer_reads_it(tmp_path: Path) -> None:
+    """summary.xlsx's cell of a measure with no item eligible says the most an item needing facts could get, in
+    words: for 第五条（二） (no China Patent Award item in the profile: a hypothetical one) the gold award's
+    500,000.00 (R10). It said "需补充信息，最高 500000.00" -- the decisions' canonical digits, where the notice beside it
+    says "最高 500,000.00 元" and every other tool an officer reads writes 500,000.00 元 (`said_money`)."""
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile(it("d1", "beijing_ip_demonstration_unit")), ensure_ascii=False), encoding="utf-8")
+    for lang, said in (("zh", "需补充信息，最高 500,000.00 元"), ("en", "needs ≤ CNY 500,000.00")):
+        out = tmp_path / lang
+        assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "--lang", lang, "-q", "--no-notices"]) == 0
+        head, row = _summary_rows(out)[:2]
+        [award] = [n for n, h in enumerate(head) if str(h).startswith("第五条第（二）项")]
+        assert row[award] == said

@@ -19,7 +19,7 @@ from typing import Any
 
 import engine.explaining
 from engine.core.i18n import Msg, lookup, msg
-from engine.core.quantities import format_money
+from engine.core.quantities import format_money, said_money
 from engine.explaining.labels import Labels
 from engine.explaining.render import renderer
 from engine.language.model import CompiledPolicy, Rule, Text
@@ -505,7 +505,7 @@ def cell(answers: Sequence[dict[str, Any]], lang: str) -> Any:
     high = max(Decimal(h) for h in needs)
     if not high:  # (a measure that refers the applicant elsewhere: "最高0.00" read as a slip)
         return msg("match.cell_needs_zero").render(lang)
-    return msg("match.cell_needs", high=format_money(high)).render(lang)
+    return msg("match.cell_needs", high=said_money(high)).render(lang)
 
 
 def measures_of(policies: Iterable[CompiledPolicy]) -> list[tuple[CompiledPolicy, Rule]]:
