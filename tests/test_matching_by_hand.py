@@ -454,3 +454,25 @@ def test_the_summary_says_a_needs_cells_amount_as_an_officer_reads_it(tmp_path: 
         head, row = _summary_rows(out)[:2]
         [award] = [n for n, h in enumerate(head) if str(h).startswith("第五条第（二）项")]
         assert row[award] == said
+
+
+def test_the_facts_most_often_missing_list_the_registers_own_gaps_before_a_hypothetical_items(tmp_path: Path) -> None:
+    """Three profiles, each with an invention patent whose fees the register lacks (R9: they decide the amount),
+    and no China Patent Award item. Every profile is also asked, for 第五条（二）, the facts of an award it may have
+    (date, holders, level, number, double benefit: a hypothetical item), so each of those counted 3 as well and the
+    sheet 最常缺少的信息 -- where an officer looks for what to collect from the register -- led with (or mixed in)
+    facts of awards no enterprise is known to have. Now the facts of the profiles' own items come first (the fees, 3),
+    and a hypothetical item's are after them, marked 中国专利奖（如有此类事项）."""
+    patent = {"patent_kind": "invention", "right_holders": [ENTERPRISE_NAME]}
+    src = tmp_path / "r.jsonl"
+    lines = [profile(it("p1", "invention_patent_grant", patent_id=patent_number(n), **patent), claim_id=f"R-{n}") for n in (1, 2, 3)]
+    src.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    out = tmp_path / "o"
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "--lang", "zh", "-q", "--no-notices"]) == 0
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(out / "summary.xlsx", read_only=True)["最常缺少的信息"].iter_rows(values_only=True))
+    assert rows[1] == ("pinggu-ip-promotion", "获得专利权所缴纳的官方规定费用", "发明专利授权", 3)
+    hypothetical = [n for n, r in enumerate(rows) if str(r[2]).endswith("（如有此类事项）")]
+    assert hypothetical and hypothetical[0] == 2 and hypothetical == list(range(2, len(rows)))
+    assert ("pinggu-ip-promotion", "奖项等级", "中国专利奖（如有此类事项）", 3) in rows

@@ -449,7 +449,10 @@ class Summary:
     eligible_up_to: Decimal = Decimal(0)  # the most every eligible answer comes to (an award of unknown level: its highest)
     eligible_count: Counter[tuple[str, str]] = field(default_factory=Counter)
     needs_count: Counter[tuple[str, str]] = field(default_factory=Counter)
-    missing: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (policy id, item type or "", fact) -> profiles
+    #: (policy id, item type or "", fact, asked of a hypothetical item) -> profiles: a fact of an item the profile has
+    #: (or of the applicant) is one the register lacks; a hypothetical item's (a measure the profile has no item of,
+    #: 如有此类事项) is asked of every profile alike, and is listed after them (`Workbook.close`)
+    missing: Counter[tuple[str, str, str, bool]] = field(default_factory=Counter)
     evaluations: int = 0
     error_records: int = 0  # a profile's errors, one a version it could not be matched under (`error_records`)
     errors_listed: list[dict[str, Any]] = field(default_factory=list)  # the first FAILURES_SHOWN: the console's
@@ -464,7 +467,7 @@ class Summary:
             found = error_records(record)
             self.error_records += len(found)
             self.errors_listed += found[: FAILURES_SHOWN - len(self.errors_listed)]
-        seen: set[tuple[str, str, str]] = set()
+        seen: set[tuple[str, str, str, bool]] = set()
         # (the counts are of applicants: one whose two items a measure pays counts once, as the rows' titles say)
         eligible: set[tuple[str, str]] = set()
         needs: set[tuple[str, str]] = set()
@@ -483,7 +486,9 @@ class Summary:
                 elif a["answer"] == NEEDS:
                     needs.add(key)
                     for n in a["needs"]:
-                        seen.add((m["policy"], a["item_type"] if n["fact"].startswith("item.") else "", n["fact"]))
+                        of_item = n["fact"].startswith("item.")
+                        hypothetical = of_item and n["item_id"] is None  # (a record names no hypothetical item)
+                        seen.add((m["policy"], a["item_type"] if of_item else "", n["fact"], hypothetical))
         self.eligible_count.update(eligible)
         self.needs_count.update(needs)
         self.missing.update(seen)
@@ -614,9 +619,13 @@ class Workbook:
         book.row(sheet, [msg("match.row_eligible_count").render(lang), *blank, *(summary.eligible_count.get(k, 0) for k in self.measures)])
         book.row(sheet, [msg("match.row_needs_count").render(lang), *blank, *(summary.needs_count.get(k, 0) for k in self.measures)])
         missing = self.missing
-        for (pid, item_type, fact), count in summary.missing.most_common():
+        # (those the register lacks first, then a hypothetical item's: the sheet led with the facts of awards the
+        # bureau knows of no enterprise having, asked of every profile, over the fees its patents lack)
+        for (pid, item_type, fact, hypothetical), count in sorted(summary.missing.most_common(), key=lambda kc: kc[0][3]):
             policy = self.policies.get(pid)
             label = fact_label(policy, Need(None, item_type or None, fact), lang) if policy is not None else fact
             kind = _say(policy.item_type_labels.get(item_type), lang) if policy is not None and item_type else ""
+            if hypothetical:
+                kind += msg("match.if_you_have").render(lang)
             book.row(missing, [pid, label, kind, count])
         book.close()
