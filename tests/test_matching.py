@@ -334,7 +334,8 @@ def test_cli_example_outputs(tmp_path: Path) -> None:
 
     book = load_workbook(out / "summary.xlsx", read_only=True)
     rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
-    assert rows[1][:6] == (
+    assert rows[1][:7] == (
+        "M-2021-001",  # the profile: its notices' name
         ENTERPRISE_ID,
         "北京平谷示例科技有限公司",
         "pinggu-ip-promotion 2020.1",
@@ -350,13 +351,13 @@ def test_cli_example_outputs(tmp_path: Path) -> None:
     pledge = head.index("第六条第（一）项 interest subsidy on an IP-pledged loan")
     title = head.index("第七条第（一）项 national IP demonstration or advantage enterprise title")
     assert rows[1][pledge] == 300000.0 and rows[1][title] == 100000.0
-    assert sum(x for x in rows[1][6:] if isinstance(x, float)) == rows[1][4]
-    assert head[5] == "Eligible total, at most"
+    assert sum(x for x in rows[1][7:] if isinstance(x, float)) == rows[1][5]
+    assert head[6] == "Eligible total, at most"
     # 第六条第（四）项第二款 refers the applicant to another bureau's policies: it pays nothing here (it said "needs ≤ 0.00")
     [referral] = [k for k, h in enumerate(head) if str(h).startswith("第六条第（四）项第二款 ")]
     assert rows[1][referral] == "needs facts (no amount paid under these measures)"
     totals = next(r for r in rows if r and r[0] == "Totals")
-    assert totals[4:6] == (400000.0, 500000.0)
+    assert totals[5:7] == (400000.0, 500000.0)
     counted = next(r for r in rows if r and r[0] == "Applicants eligible")
     assert counted[pledge] == 1  # one applicant (it counted two: an answer per loan)
     missing = list(book[book.sheetnames[1]].iter_rows(values_only=True))
@@ -394,7 +395,7 @@ def test_the_summary_workbook_holds_exact_amounts_and_no_formula(tmp_path: Path)
 
     book = load_workbook(out / "summary.xlsx", read_only=True)
     rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
-    assert rows[1][:5] == (ENTERPRISE_ID, '\'=HYPERLINK("http://example.com","点此")', "pinggu-ip-promotion 2020.1", 2021, 300000.07)
+    assert rows[1][1:6] == (ENTERPRISE_ID, '\'=HYPERLINK("http://example.com","点此")', "pinggu-ip-promotion 2020.1", 2021, 300000.07)
 
 
 def test_match_s_error_records_say_their_words_in_both_languages(tmp_path: Path) -> None:

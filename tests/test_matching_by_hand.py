@@ -476,3 +476,27 @@ def test_the_facts_most_often_missing_list_the_registers_own_gaps_before_a_hypot
     hypothetical = [n for n, r in enumerate(rows) if str(r[2]).endswith("（如有此类事项）")]
     assert hypothetical and hypothetical[0] == 2 and hypothetical == list(range(2, len(rows)))
     assert ("pinggu-ip-promotion", "奖项等级", "中国专利奖（如有此类事项）", 3) in rows
+
+
+def test_the_summary_names_each_row_by_its_profile_as_its_notice_is_named(tmp_path: Path) -> None:
+    """A register may hold two profiles of one enterprise (a branch's, a second export): R-1 and R-2, one
+    applicant. summary.xlsx's 汇总 began with 申请人代码 and 名称 alone, so the two rows were told apart by nothing,
+    and an officer could not find a row's notice, notices/R-2.zh.txt, named by the profile -- its errors sheet and
+    batch's summary begin with 申请编号. Now 汇总 does too. R-1's d1 (第七条（二）) pays 50,000.00 (R17); R-2's g1
+    (第七条（三）) 50,000.00: each row's total is its own; the totals row adds them, 100,000.00, under 可申请合计."""
+    src = tmp_path / "r.jsonl"
+    one = profile(it("d1", "beijing_ip_demonstration_unit"), claim_id="R-1")
+    two = profile(it("g1", "ip_management_certification"), claim_id="R-2")
+    src.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in (one, two)), encoding="utf-8")
+    out = tmp_path / "o"
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "--lang", "zh", "-q"]) == 0
+    rows = _summary_rows(out)
+    assert rows[0][:7] == ("申请编号", "申请人代码", "名称", "政策", "申报年度", "可申请合计", "可申请合计（最高）")
+    assert [r[:2] for r in rows[1:3]] == [("R-1", ENTERPRISE_ID), ("R-2", ENTERPRISE_ID)]
+    assert [r[5] for r in rows[1:3]] == [50000.0, 50000.0]
+    assert {p.name for p in (out / "notices").iterdir()} >= {"R-1.zh.txt", "R-2.zh.txt"}
+    totals = next(r for r in rows if r and r[0] == "合计")
+    assert totals[5] == 100000.0 and totals[1:5] == (None, None, None, None)
+    counted = next(r for r in rows if r and r[0] == "可申请的企业数")
+    [d1] = [n for n, h in enumerate(rows[0]) if str(h).startswith("第七条第（二）项")]
+    assert counted[d1] == 1 and counted[1:7] == (None,) * 6

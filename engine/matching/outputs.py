@@ -562,19 +562,22 @@ class Workbook:
         self.sheet = msg("match.sheet_summary").render(lang)
         self.measures = [(p.id, r.id) for p, r in measures]
         self.policies = {p.id: p for p, _ in measures}
-        columns = ("col_applicant", "col_name", "col_policy", "col_year", "col_eligible_total", "col_eligible_up_to")
+        # (the profile's id first, as the errors sheet and batch's summary have it: the notices are named by it, and
+        # two profiles of one applicant were told apart by nothing)
+        columns = ("col_profile", "col_applicant", "col_name", "col_policy", "col_year", "col_eligible_total", "col_eligible_up_to")
         say = {k: msg(f"match.{k}").render(lang) for k in columns}
         head = [say[c] for c in columns]
         head += [f"{r.cites} {_say(p.item_type_labels.get(r.item_type), lang)}" for p, r in measures]
         amounts = ["eligible_total", "eligible_up_to", *(f"measure {i}" for i in range(len(measures)))]  # (the columns' codes)
-        self.book.sheet(self.sheet, ["applicant", "name", "policy", "funding_year", *amounts], money=amounts, titles=head, autofilter=False)
+        codes = ["profile", "applicant", "name", "policy", "funding_year", *amounts]
+        self.book.sheet(self.sheet, codes, money=amounts, titles=head, autofilter=False)
         self.missing = msg("match.sheet_missing").render(lang)  # (its rows written at the end: counts)
         titles = [msg(f"match.{c}").render(lang) for c in ("col_policy", "col_fact", "col_item_type", "col_count")]
         self.book.sheet(self.missing, ["policy", "fact", "item_type", "count"], titles=titles, autofilter=False)
         # each profile's problems as batch's errors sheet says an application's (`problem_cells`), as they come
         self.errors = str(lookup("sheet.tabs.errors", lang))
         # (the profile's own id first: two profiles of one applicant, PG-2022-0001 and -0006, were told apart by nothing)
-        titles = [msg("match.col_profile").render(lang), say["col_applicant"], say["col_name"], say["col_policy"]]
+        titles = [say["col_profile"], say["col_applicant"], say["col_name"], say["col_policy"]]
         titles += [lookup(f"sheet.columns.{c}", lang) for c in _PROBLEM_CELLS]
         self.book.sheet(self.errors, ["profile", "applicant", "name", "policy", *_PROBLEM_CELLS], titles=titles)
         self.headings = headings_of(self.policies.values())
@@ -588,6 +591,7 @@ class Workbook:
             total = sum((Decimal(x["low"]) for x in eligible), Decimal(0))
             up_to = sum((Decimal(x["high"]) for x in eligible), Decimal(0))
             row: list[Any] = [
+                record.get("profile"),
                 record["applicant_id"],
                 record.get("name", ""),
                 f"{m['policy']} {m['version']}",
@@ -610,11 +614,11 @@ class Workbook:
 
     def close(self, summary: Summary) -> None:
         lang, book, sheet = self.lang, self.book, self.sheet
-        blank: list[Any] = [None, None, None, None, None]
+        blank: list[Any] = [None] * 6  # (the columns before the measures', but the first: the row's title)
         book.row(sheet, [])
         grand = sum(summary.eligible_total.values(), Decimal(0))
         totals = (summary.eligible_total.get(k, Decimal(0)) for k in self.measures)
-        book.row(sheet, [msg("match.row_totals").render(lang), *blank[1:4], grand, summary.eligible_up_to, *totals])
+        book.row(sheet, [msg("match.row_totals").render(lang), *blank[2:], grand, summary.eligible_up_to, *totals])
         # (a count in a money column is an int: a plain number cell, not an amount)
         book.row(sheet, [msg("match.row_eligible_count").render(lang), *blank, *(summary.eligible_count.get(k, 0) for k in self.measures)])
         book.row(sheet, [msg("match.row_needs_count").render(lang), *blank, *(summary.needs_count.get(k, 0) for k in self.measures)])
