@@ -500,3 +500,16 @@ def test_the_summary_names_each_row_by_its_profile_as_its_notice_is_named(tmp_pa
     counted = next(r for r in rows if r and r[0] == "可申请的企业数")
     [d1] = [n for n, h in enumerate(rows[0]) if str(h).startswith("第七条第（二）项")]
     assert counted[d1] == 1 and counted[1:7] == (None,) * 6
+
+
+def test_match_s_help_says_several_policies_are_matched_together(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/matching.md: --policy takes several policies (different measures together; each profile matched under
+    every version in force of each: Shandong's and Pinggu's above). `match --help` said batch's words, "for several
+    versions of the same measures: each claim is decided by the version in force" -- of claims, and one measure."""
+    from engine.core.i18n import use_language
+
+    for lang, words, joined in (("en", "or several policies: each profile is matched", " "), ("zh", "或要同时匹配多个办法时", "")):
+        with use_language(lang), pytest.raises(SystemExit):
+            main(["match", "--help"])
+        said = joined.join(capsys.readouterr().out.split())  # (lines wrapped anywhere in Chinese: joined as written)
+        assert words in said and "each claim is decided" not in said and "每份申请按" not in said

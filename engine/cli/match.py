@@ -167,7 +167,7 @@ def _claim_fact(text: str) -> tuple[str, Any]:
 
 @command("match", msg("match.cli.help"), cmd_match)
 def _configure_match(p: argparse.ArgumentParser) -> None:
-    add_policy_argument(p)
+    add_policy_argument(p, help=msg("match.cli.policy"))
     p.add_argument("profiles", metavar="PROFILES", help=msg("match.cli.profiles"))
     p.add_argument("--out", metavar="DIR", default="match-out", help=msg("match.cli.out"))
     p.add_argument("--lang", type=language_option, choices=("zh", "en"), help=msg("match.cli.lang"))
