@@ -669,7 +669,7 @@ def test_a_profile_without_a_funding_year_says_the_year_it_was_matched_at(tmp_pa
         {"low": "130000.00", "high": "130000.00"},
     )  # R11: 260,000 x 50%, as with the year given
     notice = (out / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
-    assert "（未提供申报年度，按 2021 年度测算，即本版本中与所填信息相符的最后一个申报年度（均不相符时为最后一个年度）" in notice
+    assert "（未提供申报年度，按 2021 年度测算，即本版本中与所填信息相符的最后一个申报年度（无法判断时为最后一个年度）" in notice
     assert "no funding year was given: matched as 2021" in (out / "notices" / "M-2021-001.en.html").read_text(encoding="utf-8")
     del profile["submission_date"]
     src.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
