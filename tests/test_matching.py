@@ -773,7 +773,7 @@ def test_a_policy_given_twice_is_one_version_and_overlapping_versions_are_refuse
     from openpyxl import load_workbook
 
     rows = list(load_workbook(out / "summary.xlsx", read_only=True)["Summary"].iter_rows(values_only=True))
-    assert [r[4] for r in rows if r and r[0] == ENTERPRISE_ID] == [400000.0]  # one row: 100,000 + 130,000 + 170,000
+    assert [r[5] for r in rows if r and r[1] == ENTERPRISE_ID] == [400000.0]  # one row: 100,000 + 130,000 + 170,000
     import shutil
 
     folder = tmp_path / "policies"
