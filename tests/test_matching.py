@@ -334,14 +334,17 @@ def test_cli_example_outputs(tmp_path: Path) -> None:
 
     book = load_workbook(out / "summary.xlsx", read_only=True)
     rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
-    assert rows[1][:7] == (
-        "M-2021-001",  # the profile: its notices' name
-        ENTERPRISE_ID,
-        "北京平谷示例科技有限公司",
-        "pinggu-ip-promotion 2020.1",
-        2021,
-        400000.0,  # 100,000 + 130,000 + 170,000
-        500000.0,  # the title at its most, 200,000 + 130,000 + 170,000
+    assert (
+        rows[1][:7]
+        == (
+            "M-2021-001",  # the profile: its notices' name
+            ENTERPRISE_ID,
+            "北京平谷示例科技有限公司",
+            "Pinggu District Intellectual Property Promotion Measures, version 2020.1",  # the policy in the workbook's words (it was its id, pinggu-ip-promotion 2020.1)
+            2021,
+            400000.0,  # 100,000 + 130,000 + 170,000
+            500000.0,  # the title at its most, 200,000 + 130,000 + 170,000
+        )
     )
     head = rows[0]
     assert rows[1][head.index("第六条第（三）项 IP securitisation financing")] == "—"
@@ -362,7 +365,12 @@ def test_cli_example_outputs(tmp_path: Path) -> None:
     assert counted[pledge] == 1  # one applicant (it counted two: an answer per loan)
     missing = list(book[book.sheetnames[1]].iter_rows(values_only=True))
     assert missing[0] == ("Policy", "Fact", "Item type", "Profiles lacking it")  # (the item type's column was unheaded)
-    assert ("pinggu-ip-promotion", "official fees paid to obtain the patent right", "granted invention patent", 1) in missing
+    assert (
+        "Pinggu District Intellectual Property Promotion Measures",
+        "official fees paid to obtain the patent right",
+        "granted invention patent",
+        1,
+    ) in missing
 
 
 def test_the_summary_workbook_holds_exact_amounts_and_no_formula(tmp_path: Path) -> None:
@@ -395,7 +403,13 @@ def test_the_summary_workbook_holds_exact_amounts_and_no_formula(tmp_path: Path)
 
     book = load_workbook(out / "summary.xlsx", read_only=True)
     rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
-    assert rows[1][1:6] == (ENTERPRISE_ID, '\'=HYPERLINK("http://example.com","点此")', "pinggu-ip-promotion 2020.1", 2021, 300000.07)
+    assert rows[1][1:6] == (
+        ENTERPRISE_ID,
+        '\'=HYPERLINK("http://example.com","点此")',
+        "Pinggu District Intellectual Property Promotion Measures, version 2020.1",
+        2021,
+        300000.07,
+    )
 
 
 def test_match_s_error_records_say_their_words_in_both_languages(tmp_path: Path) -> None:
@@ -730,12 +744,12 @@ def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(
     rows = list(book["错误记录"].iter_rows(values_only=True))
     assert rows[0] == ("申请编号", "申请人代码", "名称", "政策", "位置", "字段", "问题", "应为")
     assert rows[1] == (
-        "M-2021-001", "91110117MA01ABCD1F", "北京平谷示例科技有限公司", "pinggu-ip-promotion 2020.1", f"{src}:1", "申请人类型（applicant.kind）",
+        "M-2021-001", "91110117MA01ABCD1F", "北京平谷示例科技有限公司", "平谷区知识产权促进办法（版本 2020.1）", f"{src}:1", "申请人类型（applicant.kind）",
         "'enterprize' 不是此字段可以取的值（是否应为 enterprise？）",
         "以下之一：企业（enterprise）、事业单位（public_institution）、其他组织（other_organisation）、自然人（natural_person）",
     )  # fmt: skip
     assert rows[2][5] == "第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）"
-    assert rows[3][3:5] == ("pinggu-ip-promotion", f"{src}:2") and "2035" in rows[3][6]
+    assert rows[3][3:5] == ("平谷区知识产权促进办法", f"{src}:2") and "2035" in rows[3][6]
     assert rows[4][4] == f"{src}:3" and len(rows) == 5
     # quiet: nothing listed, the exit code says it
     assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "q"), "-q"]) == 3

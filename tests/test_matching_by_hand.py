@@ -472,10 +472,10 @@ def test_the_facts_most_often_missing_list_the_registers_own_gaps_before_a_hypot
     from openpyxl import load_workbook
 
     rows = list(load_workbook(out / "summary.xlsx", read_only=True)["最常缺少的信息"].iter_rows(values_only=True))
-    assert rows[1] == ("pinggu-ip-promotion", "获得专利权所缴纳的官方规定费用", "发明专利授权", 3)
+    assert rows[1] == ("平谷区知识产权促进办法", "获得专利权所缴纳的官方规定费用", "发明专利授权", 3)
     hypothetical = [n for n, r in enumerate(rows) if str(r[2]).endswith("（如有此类事项）")]
     assert hypothetical and hypothetical[0] == 2 and hypothetical == list(range(2, len(rows)))
-    assert ("pinggu-ip-promotion", "奖项等级", "中国专利奖（如有此类事项）", 3) in rows
+    assert ("平谷区知识产权促进办法", "奖项等级", "中国专利奖（如有此类事项）", 3) in rows
 
 
 def test_the_summary_names_each_row_by_its_profile_as_its_notice_is_named(tmp_path: Path) -> None:
@@ -513,3 +513,19 @@ def test_match_s_help_says_several_policies_are_matched_together(capsys: pytest.
             main(["match", "--help"])
         said = joined.join(capsys.readouterr().out.split())  # (lines wrapped anywhere in Chinese: joined as written)
         assert words in said and "each claim is decided" not in said and "每份申请按" not in said
+
+
+def test_the_workbook_names_each_policy_by_its_title_in_the_workbooks_language(tmp_path: Path) -> None:
+    """summary.xlsx's 政策 column said pinggu-ip-promotion 2020.1 -- the policy's id, a code -- in a workbook an
+    officer reads in Chinese, where the notices head the same policy 平谷区知识产权促进办法（版本 2020.1）. Matched with
+    Shandong's (OT12) too, each row names its own measures: 平谷区知识产权促进办法（版本 2020.1）,
+    山东省企业知识产权保险扶持项目（补助标准）（版本 2020.1）."""
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(profile(it("d1", "beijing_ip_demonstration_unit")), ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "o"
+    args = ["match", "--policy", str(PINGGU), "--policy", str(OT12), str(src), "--out", str(out), "--lang", "zh", "-q", "--no-notices"]
+    assert main(args) == 0
+    assert sorted(r[3] for r in _summary_rows(out)[1:3]) == [
+        "山东省企业知识产权保险扶持项目（补助标准）（版本 2020.1）",
+        "平谷区知识产权促进办法（版本 2020.1）",
+    ]

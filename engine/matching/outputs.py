@@ -594,19 +594,29 @@ class Workbook:
                 record.get("profile"),
                 record["applicant_id"],
                 record.get("name", ""),
-                f"{m['policy']} {m['version']}",
+                self.policy_words(m["policy"], m["version"]),
                 m["funding_year"],
                 total,
                 up_to,
             ]
             row += [cell(by_rule.get(r, ()), self.lang) if p == m["policy"] else None for p, r in self.measures]
             self.book.row(self.sheet, row)
-        for error in error_records(record):
+        for given, error in zip(record.get("errors") or (), error_records(record), strict=True):
             _, problems = in_language(error, self.lang)
+            policy = self.policy_words(given["policy"], given.get("version")) if given.get("policy") else error["policy"]
             for p in problems or [{}]:
                 cells = problem_cells(p, error, self.headings, self.lang)
-                row = [record.get("profile"), record.get("applicant_id"), record.get("name", ""), error["policy"], *cells]
+                row = [record.get("profile"), record.get("applicant_id"), record.get("name", ""), policy, *cells]
                 self.book.row(self.errors, row)
+
+    def policy_words(self, pid: str, version: str | None = None) -> str:
+        """A policy as the workbook names it, in its language: its title (and version), as the notices head it --
+        `pinggu-ip-promotion 2020.1`, the id, was a code in the Chinese workbook's 政策 column."""
+        policy = self.policies.get(pid)
+        if policy is None:  # (not loaded: said as given)
+            return " ".join(x for x in (pid, version) if x)
+        title = _say(policy.title, self.lang)
+        return title if version is None else msg("match.policy_cell", title=title, version=version).render(self.lang)
 
     def discard(self) -> None:
         """The run failed: the sheets' temporary files closed, no workbook saved."""
@@ -631,5 +641,5 @@ class Workbook:
             kind = _say(policy.item_type_labels.get(item_type), lang) if policy is not None and item_type else ""
             if hypothetical:
                 kind += msg("match.if_you_have").render(lang)
-            book.row(missing, [pid, label, kind, count])
+            book.row(missing, [self.policy_words(pid), label, kind, count])
         book.close()
