@@ -529,3 +529,30 @@ def test_the_workbook_names_each_policy_by_its_title_in_the_workbooks_language(t
         "山东省企业知识产权保险扶持项目（补助标准）（版本 2020.1）",
         "平谷区知识产权促进办法（版本 2020.1）",
     ]
+
+
+def test_the_ledger_s_grants_and_findings_count_in_a_match_from_the_command_line(tmp_path: Path) -> None:
+    """docs/matching.md's worked example with --ledger, end to end. The ledger holds a 2021 pledge subsidy of
+    100,000.00 × 50% = 50,000.00 for the enterprise (committed by `batch`). The example profile: l1 260,000 × 50% =
+    130,000.00 (room 300,000 - 50,000 = 250,000); l2 asks 200,000, room 250,000 - 130,000 = 120,000.00 (R11, R20,
+    R22). Then a finding of fraud dated 2019-06-01 is recorded (`ledger finding`): the profile, submitted
+    2022-03-15, is within five years of it (R5, R24: through 2024-06-01), and every answer, the profile's items and the
+    hypothetical ones alike, is not eligible under 第十四条 -- though the profile itself states no finding (N6)."""
+    from conftest import claim, item
+
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    earlier = claim(item("pledge_loan_interest", "l0", loan_id="JK-2021-001", annual_interest_paid="100000.00", date="2021-03-01"))
+    (tmp_path / "c.json").write_text(json.dumps(earlier | {"claim_id": "E-2021-A"}, ensure_ascii=False), encoding="utf-8")
+    batch = ["batch", "--policy", str(PINGGU), str(tmp_path / "c.json"), "--ledger", url, "--commit", "--out", str(tmp_path / "b"), "-q"]
+    assert main(batch) == 0
+    example = ROOT / "examples" / "profile_match_2021.json"
+    match = ["match", "--policy", str(PINGGU), str(example), "--ledger", url, "-q", "--no-notices"]
+    assert main([*match, "--out", str(tmp_path / "m1")]) == 0
+    [m] = json.loads((tmp_path / "m1" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+    got = {a["item_id"]: (a["answer"], a["amount"]["low"], a["amount"]["high"]) for a in m["answers"] if a["item_id"]}
+    assert got["l1"] == ("eligible", "130000.00", "130000.00") and got["l2"] == ("eligible", "120000.00", "120000.00")
+    finding = ["ledger", "finding", "--policy", str(PINGGU), "--ledger", url, "--applicant", ENTERPRISE_ID]
+    assert main([*finding, "--fact", "fraud_finding_dates", "--value", "2019-06-01", "--reason", "核查认定", "--date", "2019-06-01"]) == 0
+    assert main([*match, "--out", str(tmp_path / "m2")]) == 0
+    [m] = json.loads((tmp_path / "m2" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
+    assert {(a["answer"], a["reasons"][0]["check"]) for a in m["answers"]} == {("not_eligible", "five-year-bar")}
