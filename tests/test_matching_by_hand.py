@@ -556,3 +556,30 @@ def test_the_ledger_s_grants_and_findings_count_in_a_match_from_the_command_line
     assert main([*match, "--out", str(tmp_path / "m2")]) == 0
     [m] = json.loads((tmp_path / "m2" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
     assert {(a["answer"], a["reasons"][0]["check"]) for a in m["answers"]} == {("not_eligible", "five-year-bar")}
+
+
+def test_a_profile_with_a_number_in_exponent_form_is_its_own_error_record_on_several_workers(tmp_path: Path) -> None:
+    """A register's export wrote a loan's interest as 1e+300 (a JSON number with an exponent, which claims refuse
+    with the form to write). Matched on one process it is that profile's error record; on two (`--workers 2`) the
+    profile reached its worker pickled, the number lost the text it was written as, and refusing it raised
+    AttributeError there: the whole run ended in a traceback, no record of the other profiles written. Now both
+    profiles around it are matched (d1: 50,000.00, R17), it is its own error record naming line and field, exit 3."""
+    good = profile(it("d1", "beijing_ip_demonstration_unit"), claim_id="G1")
+    bad = profile(it("l1", "pledge_loan_interest", loan_id="L1", lender_is_bank=True, pledged_right="patent"), claim_id="BAD")
+    bad_line = json.dumps(bad, ensure_ascii=False).replace(
+        '"pledged_right": "patent"', '"pledged_right": "patent", "annual_interest_paid": 1e+300'
+    )
+    src = tmp_path / "r.jsonl"
+    src.write_text(
+        "\n".join([json.dumps(good, ensure_ascii=False), bad_line, json.dumps(good | {"claim_id": "G2"}, ensure_ascii=False)]),
+        encoding="utf-8",
+    )
+    out = tmp_path / "o"
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "--workers", "2", "-q", "--no-notices"]) == 3
+    records = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["profile"] for r in records] == ["G1", "BAD", "G2"]
+    for r in (records[0], records[2]):
+        [d1] = [a for a in r["matches"][0]["answers"] if a["item_id"] == "d1"]
+        assert (d1["answer"], d1["amount"]["low"]) == ("eligible", "50000.00")
+    [problem] = records[1]["errors"][0]["problems"]
+    assert (problem["path"], problem["line"]) == ("items[0].annual_interest_paid", 2) and "1e+300" in problem["message"]

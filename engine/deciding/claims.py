@@ -743,6 +743,18 @@ class ExponentNumber(Decimal):
     def __deepcopy__(self, memo: Any) -> ExponentNumber:
         return self
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # (pickled -- a profile sent to `match --workers N`'s processes -- as Decimal pickles it, it came back without
+        # `text`, and refusing it raised AttributeError in the worker, ending the whole run)
+        return (_exponent_number, (self.text,))
+
+
+def _exponent_number(text: str) -> ExponentNumber:
+    """An ExponentNumber again from the text it was written as (unpickling)."""
+    number = ExponentNumber(text)
+    number.text = text
+    return number
+
 
 class DuplicateKeyError(json.JSONDecodeError):
     """A JSON object names a key twice (json would silently keep the last value). `lineno`/`colno` place
