@@ -583,3 +583,24 @@ def test_a_profile_with_a_number_in_exponent_form_is_its_own_error_record_on_sev
         assert (d1["answer"], d1["amount"]["low"]) == ("eligible", "50000.00")
     [problem] = records[1]["errors"][0]["problems"]
     assert (problem["path"], problem["line"]) == ("items[0].annual_interest_paid", 2) and "1e+300" in problem["message"]
+
+
+def test_a_profile_whose_items_applicant_or_id_is_of_the_wrong_kind_is_an_error_not_matched_as_empty(tmp_path: Path) -> None:
+    """Nothing is silently coerced: a register's line whose `items` is a text ("abc") was matched as a profile with
+    no items -- every measure answered on a hypothetical item, "needs" all round, and nothing said of the items;
+    an `applicant` given as a list was said to lack its id and kind; a `claim_id` given as an object was replaced by
+    the applicant's id, unsaid. Each is now its profile's error record, at its line and field, with the kind
+    expected; the line after them is matched (d1: 50,000.00, R17)."""
+    base = profile(it("d1", "beijing_ip_demonstration_unit"))
+    lines = [base | {"items": "abc"}, base | {"applicant": []}, base | {"claim_id": {"x": 1}}, base]
+    src = tmp_path / "r.jsonl"
+    src.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    out = tmp_path / "o"
+    assert main(["match", "--policy", str(PINGGU), str(src), "--out", str(out), "-q", "--no-notices"]) == 3
+    records = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    said = [[(p["path"], p["line"]) for e in r["errors"] for p in e["problems"]] for r in records]
+    assert said == [[("items", 1)], [("applicant", 2)], [("claim_id", 3)], []]
+    assert all(r["matches"] == [] for r in records[:3])
+    assert "array" in records[0]["errors"][0]["problems"][0]["message"]
+    [d1] = [a for a in records[3]["matches"][0]["answers"] if a["item_id"] == "d1"]
+    assert (d1["answer"], d1["amount"]["low"]) == ("eligible", "50000.00")

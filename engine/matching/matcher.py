@@ -130,7 +130,10 @@ def project(
     claim_id = data.get("claim_id")
     given = data.get("applicant")
     applicant: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
-    out: dict[str, Any] = {"claim_id": claim_id if isinstance(claim_id, str) else str(applicant.get("id", "profile"))}
+    # (a claim id, applicant or items of the wrong kind -- a number, a list, a text -- is kept as written, for the parse
+    # to refuse where it stands: `"items": "abc"` was matched as a profile with no items, every rule answered on a
+    # hypothetical item, and nothing said)
+    out: dict[str, Any] = {"claim_id": claim_id if claim_id is not None else str(applicant.get("id", "profile"))}
     # (a fact given as null -- a registry's export of a field it has no value for -- is a fact not known)
     for name, spec in policy.claim_facts.items():
         if data.get(name) is not None:
@@ -143,7 +146,7 @@ def project(
     for name, spec in policy.applicant_facts.items():
         if spec.type == "document_list" and person.get(name) is None:
             person[name] = _all_documents(policy, spec)
-    out["applicant"] = person
+    out["applicant"] = person if given is None or isinstance(given, Mapping) else given
     items: list[dict[str, Any]] = []
     listed = data.get("items")
     raw_items: list[Any] = listed if isinstance(listed, list) else []
@@ -155,7 +158,7 @@ def project(
         if rule.item_type not in have:
             have.add(rule.item_type)
             items.append(_item(policy, {"id": HYPOTHETICAL + rule.item_type, "type": rule.item_type}))
-    out["items"] = items
+    out["items"] = items if listed is None or isinstance(listed, list) else listed
     if "history" in data:
         out["history"] = data["history"]
     return out
