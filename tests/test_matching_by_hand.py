@@ -604,3 +604,44 @@ def test_a_profile_whose_items_applicant_or_id_is_of_the_wrong_kind_is_an_error_
     assert "array" in records[0]["errors"][0]["problems"][0]["message"]
     [d1] = [a for a in records[3]["matches"][0]["answers"] if a["item_id"] == "d1"]
     assert (d1["answer"], d1["amount"]["low"]) == ("eligible", "50000.00")
+
+
+def test_who_may_claim_what_for_an_institution_a_platform_and_a_person(pinggu: CompiledPolicy) -> None:
+    """R2, by each clause's wording:
+    * a public institution (事业单位), standing known: 第七条（二） says 单位 -- d1 pays 50,000.00 (R17); 第七条（一） says
+      企业 -- t1 is not eligible for who it is (national-ip-title#who), whatever the title.
+    * an enterprise acting as an IP operation platform, a transformation resting on a patent, fee 300,000.00, whether
+      it landed in Pinggu not known: needs landed_in_district; if it did, 300,000 × 50% = 150,000.00 (R14, under the
+      1,000,000 in total).
+    * a natural person with a Pinggu household registration, a China Patent Award of unknown level, sole holder:
+      eligible 300,000.00 (excellence) to 500,000.00 (gold) (R10); a pledge loan is for enterprises only: not
+      eligible."""
+    inst = {"id": "12110117400000001X", "name": "平谷区示例研究院", "kind": "public_institution", "registered_in_district": True,
+            "actually_operating": True, "pays_tax_in_district": True, "roles": []}  # fmt: skip
+    got = answers(
+        pinggu, profile(it("d1", "beijing_ip_demonstration_unit"), it("t1", "national_ip_title", title="demonstration"), applicant=inst)
+    )
+    assert triple(got["d1"]) == (ELIGIBLE, D("50000.00"), D("50000.00"))
+    assert got["t1"].answer == NOT_ELIGIBLE and [r.check for r in got["t1"].reasons] == ["national-ip-title#who"]
+    platform = enterprise(roles=["ip_operation_platform"])
+    f1 = answers(
+        pinggu,
+        profile(
+            it("f1", "platform_transformation_service", technology_service_fee="300000.00", underlying_right="patent"), applicant=platform
+        ),
+    )["f1"]
+    assert triple(f1) == (NEEDS, D("150000.00"), D("150000.00")) and f1.needs == (
+        Need("f1", "platform_transformation_service", "item.landed_in_district"),
+    )
+    person = {"id": "110117198503120026", "name": "张三", "kind": "natural_person", "household_registered_in_district": True}
+    loan = {"loan_id": "L1", "lender_is_bank": True, "pledged_right": "patent", "annual_interest_paid": "1000.00"}
+    got = answers(
+        pinggu,
+        profile(
+            it("c1", "china_patent_award", patent_id=patent_number(2, 2018), right_holders=["张三"]),
+            it("l1", "pledge_loan_interest", **loan),
+            applicant=person,
+        ),
+    )
+    assert triple(got["c1"]) == (ELIGIBLE, D("300000.00"), D("500000.00"))
+    assert got["l1"].answer == NOT_ELIGIBLE and [r.check for r in got["l1"].reasons] == ["pledge-loan-interest#who"]
