@@ -645,3 +645,24 @@ def test_who_may_claim_what_for_an_institution_a_platform_and_a_person(pinggu: C
     )
     assert triple(got["c1"]) == (ELIGIBLE, D("300000.00"), D("500000.00"))
     assert got["l1"].answer == NOT_ELIGIBLE and [r.check for r in got["l1"].reasons] == ["pledge-loan-interest#who"]
+
+
+def test_the_progress_bar_follows_the_profiles_matched_not_the_input_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a register of 600 profiles matched on two workers the bar stood at 42.7 % when the first profile was
+    matched and at 100 % with 215 still to match: it said how far the input had been read, which runs ahead by the
+    chunks in flight (two per worker, 64 profiles each). 300 profiles of equal length here: at each profile written,
+    the bar's fraction is at most that profile's share of the file (n/300) and a line's worth more."""
+    from engine.deciding.versions import load_versions
+    from engine.matching import run
+    from engine.records.batch import Progress
+
+    seen: list[tuple[int, float | None]] = []
+    monkeypatch.setattr(Progress, "update", lambda self, done, fraction, force=False: seen.append((done, fraction)))
+    src = tmp_path / "r.jsonl"
+    one = profile(it("d1", "beijing_ip_demonstration_unit"))
+    src.write_text("\n".join(json.dumps(one | {"claim_id": f"R-{n:04d}"}, ensure_ascii=False) for n in range(300)) + "\n", encoding="utf-8")
+    versions, _ = load_versions([PINGGU])
+    summary, _ = run.run_match([versions], src, tmp_path / "o", workers=2, notices=False, workbook=False, quiet=True)
+    assert summary.profiles == 300 and len(seen) == 300
+    assert all(f is not None and f <= (done + 1) / 300 for done, f in seen), [(d, f) for d, f in seen if f and f > (d + 1) / 300][:3]
+    assert seen[-1] == (300, 1.0)

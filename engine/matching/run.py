@@ -361,6 +361,15 @@ def _lines(
             yield from pending.popleft().result()
 
 
+def _noting(source: Iterator[Record], fraction: Callable[[], float | None], read_at: deque[float | None]) -> Iterator[Record]:
+    """The profiles of `source`, noting in `read_at` how far the input had been read at each: the bar's place when its
+    line is written. The bar said how far reading had got, which runs ahead of matching by the chunks in flight (two
+    per worker, 64 profiles each): at 100 % with 215 of 600 profiles still to match, at 42.7 % when one was."""
+    for rec in source:
+        read_at.append(fraction())
+        yield rec
+
+
 def run_match(
     sets: Sequence[PolicySet],
     input_path: str | Path,
@@ -401,15 +410,16 @@ def run_match(
     book = Workbook(out / "summary.xlsx", measures_of(v for s in sets for v in s.versions), lang) if workbook else None
     summary = Summary()
     progress = Progress(stderr, not quiet, unit="batch.progress.profiles")
+    read_at: deque[float | None] = deque()  # how far the input had been read at each profile not yet written
     try:
         with open(out / "matches.jsonl", "w", encoding="utf-8", errors="backslashreplace") as jsonl:
-            for line in _lines(source, sets, ledger_url, notice_dir, workers, claim_facts or {}):
+            for line in _lines(_noting(source, fraction, read_at), sets, ledger_url, notice_dir, workers, claim_facts or {}):
                 jsonl.write(line + "\n")
                 record = json.loads(line)
                 summary.add(record)
                 if book is not None:
                     book.add(record)
-                progress.update(summary.profiles, fraction())
+                progress.update(summary.profiles, read_at.popleft() if read_at else fraction())
     except BaseException:  # (an input broken further on): the workbook begun is ended, not left to the collector
         if book is not None:
             book.discard()
