@@ -432,6 +432,8 @@ def test_the_progress_bar_on_a_terminal_counts_profiles_in_the_officers_language
             summary, _ = run_match([versions], src, tmp_path / f"o-{lang}", notices=False, lang=lang, stderr=tty)
         assert summary.profiles == 2
         assert re.search(rf"100\.0% [12] {unit} ", tty.getvalue()), tty.getvalue()
+        # and its rate counts the same: "1 家 每秒 21 家" (it said "每秒 21 份", of applications), "21 profiles/s"
+        assert re.search(r" 每秒 [\d,]+ 家 " if lang == "zh" else r" [\d,]+ profiles/s ", tty.getvalue()), tty.getvalue()
 
 
 def _summary_rows(out: Path) -> list[tuple[Any, ...]]:

@@ -112,6 +112,8 @@ class Progress:
         self.stream = stream
         self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.unit = unit
+        #: what the rate counts: 份 of applications, 家 of profiles ("12 家 每秒 30 份" mixed them)
+        self.per = msg(unit.replace("batch.progress.", "batch.progress.per.", 1))
         self.start = time.monotonic()
         self.last = 0.0
         self.ended = False  # `finish`ed: the steps after it are said on the same stream
@@ -139,10 +141,11 @@ class Progress:
                 percent=f"{fraction * 100:5.1f}",
                 done=msg(self.unit, n=done),
                 rate=f"{rate:,.0f}",
+                per=self.per,
                 eta=_clock(eta),
             )
         else:
-            said = msg("batch.progress.count", done=msg(self.unit, n=done), rate=f"{rate:,.0f}", elapsed=_clock(elapsed))
+            said = msg("batch.progress.count", done=msg(self.unit, n=done), rate=f"{rate:,.0f}", per=self.per, elapsed=_clock(elapsed))
         text = f"\r{tr(said)} "
         self.stream.write(text)
         self.stream.flush()
