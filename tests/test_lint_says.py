@@ -153,3 +153,37 @@ def test_an_in_force_assumption_stating_another_window_is_said() -> None:
     assert tr(zh.expected, "zh") == "在假设说明中写明申报年度 2026—2028（修订时改了 funding_years，假设说明也要一并改）"
     # the shipped words state the window applied (2021-2023) beside the application years: nothing said
     assert not [p for p in lint_file(POLICY_PATH) if p.path[:2] == ("policy", "in_force")]
+
+
+ASSUMPTION_HEAD = "    funding_years: {from: 2021, to: 2023}\n"
+ASSUMPTION_ZH = "      zh: 办法发布日未载明，按 2021 年初发布计，有效期 3 年，覆盖 2021—2023 申报年度（对应 2022—2024 年集中申报）。\n"
+
+
+def assumption_variant(years: str, zh: str) -> tuple[list[Problem], str]:
+    """Pinggu with its window and the Chinese words of its in-force assumption rewritten (the lines between kept)."""
+    text = POLICY_PATH.read_text(encoding="utf-8")
+    start, end = text.index(ASSUMPTION_HEAD), text.index(ASSUMPTION_ZH) + len(ASSUMPTION_ZH)
+    between = text[start + len(ASSUMPTION_HEAD) : end - len(ASSUMPTION_ZH)]
+    return variant(text[start:end], f"    funding_years: {years}\n{between}      zh: {zh}\n")
+
+
+def test_an_assumption_stating_another_window_right_after_chinese_characters_is_said() -> None:
+    # an officer types Chinese without spaces: "覆盖2021—2023申报年度"; `\b` saw no edge between 盖 and 2 (both word
+    # characters) nor between 3 and 申, so the stale window was never seen on a 2026-2028 version
+    zh = "办法发布日未载明，按2021年初发布计，有效期3年，覆盖2021—2023申报年度（对应2022年至2024年集中申报）。"
+    problems, text = assumption_variant("{from: 2026, to: 2028}", zh)
+    (said,) = [p for p in problems if p.path[:3] == ("policy", "in_force", "assumption") and p.path[-1] == "zh"]
+    assert said.line == line_of(text, "      zh: 办法发布日未载明，按2021年初")
+    assert tr(said.message, "zh") == (
+        f"有效期的假设说明为“{zh}”，其中写的年度是 2021—2023、2022—2024，而 policy.in_force.funding_years 为 2026—2028："
+        "每份说明都会引用这段与实际有效期不符的文字"
+    )
+
+
+def test_an_assumption_stating_its_own_window_without_spaces_or_a_number_like_a_span_is_not_said() -> None:
+    # the window applied written without spaces (2021—2023申报年度) is seen and agrees; a telephone number or a code
+    # holding two years joined by a hyphen (010-2021-2099, A2021-2030) and a day (2021-2023-12-31 is no span) are
+    # not spans of years: the old `\b` took 010-2021-2099 for the span 2021—2099 and warned
+    zh = "办法发布日未载明，有效期3年，覆盖2021—2023申报年度（2021年至2023年），咨询电话010-2021-2099，文号A2021-2030。"
+    problems, _ = assumption_variant("{from: 2021, to: 2023}", zh)
+    assert [p for p in problems if p.path[:2] == ("policy", "in_force")] == []

@@ -1377,8 +1377,13 @@ def said_numbers(text: str) -> ClauseNumbers:
     return ClauseNumbers(n.amounts, n.rates, n.counts | words, n.years) if words else n
 
 
-#: a span of years as words write it: 2021—2023, 2021-2023 年, 2021 年至 2023 年, 2021~2023
-_YEAR_SPAN = re.compile(r"\b((?:19|20)\d{2})\s*年?\s*(?:[—–\-~～]|至|到|to)\s*((?:19|20)\d{2})\b")
+#: a span of years as words write it: 2021—2023, 2021-2023 年, 2021 年至 2023 年, 2021~2023, and right after or
+#: before a Chinese character (覆盖2021—2023申报年度, 2021年至2023年): `\b` saw no edge between 盖 and 2 (both word
+#: characters), so such a span was never seen. Bounded instead by what a span is not part of: a longer number, a
+#: code or a date (010-2021-2023, A2021-2023, 2021-2023-12-31, 2021—2023.5)
+_YEAR_SPAN = re.compile(
+    r"(?<![0-9A-Za-z.\-/])((?:19|20)\d{2})\s*年?\s*(?:[—–\-~～]|至|到|to)\s*((?:19|20)\d{2})(?![0-9A-Za-z]|[.\-/][0-9])"
+)
 
 
 class _SaysFigures(_Pass):
