@@ -99,7 +99,7 @@ def test_the_statement_in_chinese_and_as_a_workbook(ledger_url: str, tmp_path: P
     assert rows[-1][0] == "合计" and rows[-1][5:] == (804200, 100000, 704200)  # numbers a spreadsheet sums
     # a year without grants lists none, and still says the room as it stands
     r = said("--year", "2022")
-    assert "没有现行的支持记录" in r.stdout and "剩余 0.00 元" in r.stdout
+    assert "该申请人在台账中没有 2022 申报年度的现行支持" in r.stdout and "剩余 0.00 元" in r.stdout
     # reversals and findings are listed too (they were only counted)
     r = run(tmp_path, "--lang", "zh", "ledger", "reversals", "--ledger", ledger_url)
     assert (r.returncode, len(r.stdout.splitlines()), r.stderr.strip()) == (0, 1, "共 1 笔追回记录（每笔一行 JSON，输出到标准输出）")
@@ -207,3 +207,99 @@ def test_without_the_policy_a_ceiling_is_not_known_and_is_not_said_computed(ledg
         assert "  2021 年度  申请 PG-2022-0001  事项 l1  第六条第（一）项 知识产权质押贷款贴息：核定 250,000.00 元" in statement_text(
             full, "zh"
         )
+
+
+# --- an applicant with no grant in force: said plainly, and why (a ledger clerk's review, session 40: the statement
+# was headed by the code and said "没有现行的支持记录" alone, and the command then said on stderr that the ledger had no
+# applicant of that id -- "did you mean" the very id typed -- for an applicant whose application was on record)
+
+
+def lines_of(s: object, lang: str) -> list[str]:
+    from engine.records.statement import statement_text
+
+    return statement_text(s, lang).splitlines()  # type: ignore[arg-type]
+
+
+def test_an_applicant_on_record_with_nothing_granted_is_said_so_and_not_taken_for_a_slip(ledger_url: str, tmp_path: Path) -> None:
+    """PG-2022-0005 (91110117MA05AGEN75, the example round's agency) is committed and has no grant: s1 and n1 were not
+    granted. The ledger has its one application."""
+    agency = "91110117MA05AGEN75"
+    policy = engine.load_policy(POLICY)
+    with Ledger(ledger_url) as ledger:
+        s = statement(ledger, [policy], agency)
+    assert (s.grants, s.applications, s.replaced) == ((), 1, 0)
+    assert lines_of(s, "zh")[1:3] == [
+        "  该申请人在台账中没有现行的支持：记入台账的 1 份申请均未获核定支持",
+        "  合计：核定 0.00 元，已追回 0.00 元，净额 0.00 元",
+    ]
+    assert (
+        lines_of(s, "en")[1] == "  this applicant has no grant in force in the ledger: none of its 1 application(s) on record was granted"
+    )
+    r = run(tmp_path, "--lang", "zh", "ledger", "statement", "--ledger", ledger_url, "--applicant", agency)
+    assert r.returncode == 0 and "没有这个申请人代码" not in r.stderr, r.stderr
+    r = run(tmp_path, "--lang", "zh", "ledger", "grants", "--ledger", ledger_url, "--applicant", agency)
+    assert r.returncode == 0 and "没有这个申请人代码" not in r.stderr, r.stderr
+
+
+def test_an_applicant_the_ledger_has_no_record_of_is_said_so(ledger_url: str, tmp_path: Path) -> None:
+    """91110117MA09ZZZZ9Z committed nothing: no application, grant, reversal or finding (the nearest-id words follow on
+    stderr, as before)."""
+    with Ledger(ledger_url) as ledger:
+        s = statement(ledger, [], "91110117MA09ZZZZ9Z")
+    assert lines_of(s, "zh")[1] == "  台账中没有该申请人的任何记录：没有记入台账的申请，也没有支持、追回或认定"
+    assert (
+        lines_of(s, "en")[1] == "  the ledger has no record of this applicant: no application committed, and no grant, reversal or finding"
+    )
+    r = run(tmp_path, "--lang", "zh", "ledger", "statement", "--ledger", ledger_url, "--applicant", "91110117MA09ZZZZ9Z")
+    assert "台账中没有这个申请人代码（按申请中填写的代码查找，请核对校验位）" in r.stderr
+
+
+def test_a_year_without_grants_says_so_and_that_reversals_are_on_record(ledger_url: str) -> None:
+    """The example enterprise was granted in 2021 only, and its t1 was reversed: its 2022 statement has no grant line."""
+    with Ledger(ledger_url) as ledger:
+        s = statement(ledger, [], ENTERPRISE_ID, 2022)
+    assert lines_of(s, "zh")[1:3] == [
+        "  该申请人在台账中没有 2022 申报年度的现行支持（其他年度的支持不在此列）",
+        "  该申请人有 1 笔追回记录，列在下方",
+    ]
+    assert lines_of(s, "en")[1:3] == [
+        "  this applicant has no grant in force in the ledger for funding year 2022 (grants of other years are not listed)",
+        "  this applicant has 1 reversal(s) on record, listed below",
+    ]
+
+
+def test_grants_returned_in_full_are_said_so(ledger_url: str, tmp_path: Path) -> None:
+    """张三 (110117198503120026) was granted 3,000.00 for p1 (第五条第（一）项); it is reversed in full: net 0.00."""
+    r = reverse_at_cli(tmp_path, ledger_url, "PG-2022-0004", "p1", reason="以虚假材料取得")
+    assert r.returncode == 0, r.stderr
+    with Ledger(ledger_url) as ledger:
+        s = statement(ledger, [engine.load_policy(POLICY)], "110117198503120026")
+    assert lines_of(s, "zh")[2:4] == [
+        "  以上支持已全部追回：净额 0.00 元（追回不释放额度）",
+        "  合计：核定 3,000.00 元，已追回 3,000.00 元，净额 0.00 元",
+    ]
+    assert lines_of(s, "en")[2] == "  every grant above was returned in full: net CNY 0.00 (returned funds free no room)"
+    # the enterprise's 100,000.00 returned of 804,200.00 is not all: no such line
+    with Ledger(ledger_url) as ledger:
+        assert not [x for x in lines_of(statement(ledger, [], ENTERPRISE_ID), "zh") if "全部追回" in x]
+
+
+def test_grants_replaced_by_a_later_decision_are_said_so(tmp_path: Path) -> None:
+    """A-1's patent insurance: 40,000 premium × 50% = 20,000.00 granted; the claim is decided again, replaced, on a
+    premium the applicant did not pay in full (nothing granted): the first grant is replaced, none is in force."""
+    from conftest import claim, item
+
+    policy = engine.load_policy(POLICY)
+    with Ledger(f"sqlite:///{tmp_path}/l.sqlite") as ledger:
+        first = ledger.commit(policy, claim(item("patent_insurance", "i1", premium_paid="40000.00"), claim_id="A-1"))
+        assert first.decision["total"] == "20000.00"
+        again = claim(item("patent_insurance", "i1", premium_paid="40000.00"), claim_id="A-1")
+        again["applicant"]["pays_tax_in_district"] = False  # (第三条: refused)
+        assert ledger.commit(policy, again, replace=True).decision["total"] == "0.00"
+        s = statement(ledger, [policy], ENTERPRISE_ID)
+    assert (s.grants, s.applications, s.replaced) == ((), 1, 1)
+    assert lines_of(s, "zh")[1] == "  该申请人在台账中没有现行的支持：原有的 1 笔支持已被其申请重新审核后的决定替换"
+    assert (
+        lines_of(s, "en")[1]
+        == "  this applicant has no grant in force in the ledger: its 1 grant(s) were replaced by a later decision of their claim"
+    )

@@ -589,7 +589,10 @@ def _cli_audit(action: str, target: str, asked: dict[str, Any]) -> Audit:
 
 def _say_no_applicant(ledger: Ledger, applicant: str) -> None:
     """An applicant the ledger has no record of: the nearest ids on record, as a slip is said (not 'received nothing');
-    a name written for the code (Chinese characters: no code has them) said as such, not "check its check character"."""
+    a name written for the code (Chinese characters: no code has them) said as such, not "check its check character".
+    An applicant on record with nothing granted is not one: it was told "no applicant of that id: did you mean" itself."""
+    if ledger.applications_of(applicant):
+        return
     near = ledger.applicants_like(applicant)
     if near:
         say(msg("cli.ledger.no_applicant_near", near=near), err=True)

@@ -1651,6 +1651,11 @@ class Ledger:
             return [exact]
         return difflib.get_close_matches(written.strip(), ids, n=most, cutoff=0.8)
 
+    def applications_of(self, applicant_id: str) -> int:
+        """How many of `applicant_id`'s applications are on record (claims committed, each counted once, whether or
+        not anything was granted): an applicant with none is one the ledger has no record of."""
+        return int(self.db.query("SELECT count(DISTINCT claim_id) FROM commits WHERE applicant_id = ?", (applicant_id,))[0][0])
+
     def granted_by_commit(self, seq: int) -> Decimal:
         """What a commit's grants granted (as they stand: a scaled round's shares), whether in force or replaced."""
         rows = self.db.query("SELECT amount FROM grants WHERE commit_seq = ?", (seq,))

@@ -79,6 +79,8 @@ class Statement:
     reversals: tuple[Mapping[str, Any], ...]
     findings: tuple[Mapping[str, Any], ...]
     name: str | None = None  # the applicant's name as its latest decision on record gives it (None: none on record)
+    applications: int = 0  # the applicant's applications on record (0 with no grant: the ledger has no record of it)
+    replaced: int = 0  # its grants replaced by a later decision of their claim (not in force)
 
     @property
     def applicant(self) -> Text | str:
@@ -197,7 +199,8 @@ def statement(ledger: Ledger, versions: Sequence[CompiledPolicy], applicant_id: 
     for r in reversals:
         if r.get("withdrawn") is None:  # (one withdrawn was recorded by mistake: listed, not counted)
             returned[int(r["grant_id"])] = returned.get(int(r["grant_id"]), ZERO) + Decimal(str(r["returned"]))
-    grants = list(ledger.grants(applicant_id=applicant_id))
+    every = list(ledger.grants(applicant_id=applicant_id, include_superseded=True))
+    grants = [g for g in every if not g.get("superseded")]
     lines = []
     for g in grants:
         if year is not None and g["funding_year"] != year:
@@ -222,7 +225,9 @@ def statement(ledger: Ledger, versions: Sequence[CompiledPolicy], applicant_id: 
     name = _name_of(ledger, grants)
     names = {applicant_id: name} if name else {}
     found = tuple(ledger.findings(applicant_id))
-    return Statement(applicant_id, year, tuple(lines), tuple(rooms(grants, versions, names)), tuple(reversals), found, name)
+    used = tuple(rooms(grants, versions, names))
+    on_record = ledger.applications_of(applicant_id)
+    return Statement(applicant_id, year, tuple(lines), used, tuple(reversals), found, name, on_record, len(every) - len(grants))
 
 
 def _name_of(ledger: Ledger, grants: Sequence[Mapping[str, Any]]) -> str | None:
@@ -258,8 +263,7 @@ def statement_text(s: Statement, lang: str) -> str:
         return tr(msg(f"statement.{key}", **kw), lang)
 
     out = [said_as("head" if s.year is None else "head_year", applicant=s.applicant, year=s.year)]
-    if not s.grants:
-        out.append(said_as("no_grants"))
+    out += [said_as(key, **kw) for key, kw in _nothing_in_force(s)]
     for g in s.grants:
         returned = said_as("returned", amount=_money(g.returned)) if g.returned else ""
         line = dict(year=g.funding_year, claim=g.claim_id, item=g.item_id, amount=_money(g.amount), returned=returned)
@@ -267,6 +271,8 @@ def statement_text(s: Statement, lang: str) -> str:
             out.append(said_as("grant_bare", rule=g.rule, **line))
         else:
             out.append(said_as("grant", cites=g.cites or g.rule, type=_words(g.item_type, lang), **line))
+    if s.grants and s.returned and not s.net:
+        out.append(said_as("all_returned", net=_money(s.net)))
     out.append(said_as("totals", granted=_money(s.granted), returned=_money(s.returned), net=_money(s.net)))
     if s.rooms:
         out.append(said_as("rooms"))
@@ -300,6 +306,25 @@ def statement_text(s: Statement, lang: str) -> str:
         said = said_as("finding", id=f["id"], fact=f["fact"], value=f["value"], reason=f["reason"], at=str(f["recorded_at"])[:10])
         out.append(said + _withdrawn(f, lang))
     return "\n".join(out) + "\n"
+
+
+def _nothing_in_force(s: Statement) -> list[tuple[str, dict[str, Any]]]:
+    """With no grant line to show, lines saying plainly that the ledger holds no grant in force for the applicant, and
+    why (no application on record, none granted, its grants replaced, none that year), and its reversals if it has
+    any (an applicant with none was headed by its code and "no grant in force" alone, read as a slip of the code or as
+    "received nothing" alike)."""
+    returned = [v for v in s.reversals if v.get("withdrawn") is None]
+    if s.grants:
+        return []
+    if s.year is not None and s.applications:
+        out = [("no_grants_year", {"year": s.year})]
+    elif s.replaced:
+        out = [("no_grants_replaced", {"n": s.replaced})]
+    elif s.applications:
+        out = [("no_grants", {"n": s.applications})]
+    else:
+        out = [("not_on_record", {})]
+    return out + ([("reversals_below", {"n": len(returned)})] if returned else [])
 
 
 def _withdrawn(record: Mapping[str, Any], lang: str) -> str:
