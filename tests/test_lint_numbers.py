@@ -17,6 +17,7 @@ import pytest
 from conftest import ROOT, no_hang
 
 from engine.core.errors import Problem
+from engine.core.i18n import tr
 from engine.language.source import parse_yaml
 from engine.officer.lint import chinese_number, clause_numbers, expression_numbers, lint_source
 
@@ -282,3 +283,47 @@ def test_a_condition_s_date_the_clause_does_not_state_is_warned() -> None:
         p.message
         == 'rule patent-grants compares with the date 2019-01-01 (item.grant_date > date("2019-01-01")), which 第四条 does not state'
     )
+
+
+# --- a money cap that is a count the clause states ---------------------------------------------------------------
+
+
+def test_a_yearly_cap_written_with_the_clauses_count_says_to_write_a_limit() -> None:
+    """第六条第（一）项: 累计享受贴息补助不超过3次; an officer writes the pledge cap `max: 3` (for 30万). Every plain number of a
+    clause is an amount too, so the 3 passed: each enterprise's interest subsidy of a year was cut to 3 yuan, unsaid."""
+    from test_lint import line_of, lint_variant
+
+    problems, text = lint_variant(
+        "        max: 30万\n        per: [applicant.id, claim.funding_year]",
+        "        max: 3\n        per: [applicant.id, claim.funding_year]",
+    )
+    (err,) = found(problems, "lint.cap_is_a_count")
+    assert (err.severity, err.path, err.line) == ("error", ("rules", 3, "caps", 0, "max"), line_of(text, "        max: 3\n"))
+    assert tr(err.message, "zh") == (
+        "封顶 pledge-annual-cap 的上限为 3元，而条款 第六条第（一）项 中的 3 是数量（次数、件数、年数），不是金额：封顶只限制支持金额，"
+        "其范围内的支持合计至多 3元"
+    )
+    assert tr(err.expected, "zh") == (
+        "把该封顶改写为次数限制：limits: [{id: pledge-annual-cap, times: 3, per: [applicant.id, claim.funding_year]}]"
+        "（计的是申报年度数时加 counting: [claim.funding_year]），并删去该封顶"
+    )
+    assert tr(err.expected, "en") == (
+        "the cap rewritten as a limit: limits: [{id: pledge-annual-cap, times: 3, per: [applicant.id, claim.funding_year]}] "
+        "(with counting: [claim.funding_year] when it counts funding years), and the cap removed"
+    )
+
+
+def test_a_cap_on_a_per_unit_amount_written_with_the_clauses_count_says_max_count(tmp_path: Path) -> None:
+    """第五条: 每件专利最多奖励 2 个国家或地区; written as a cap of 2 on the item in place of `max_count: 2`: every PCT patent
+    was paid 2 yuan."""
+    capped = "amount: {per_unit: 10万, count: item.countries}\n    caps:\n      - {id: pct-two-countries, max: 2, per: item}"
+    (err,) = found(lint_edited(tmp_path, None, (PCT_AMOUNT, capped)), "lint.cap_is_a_count")
+    assert "封顶 pct-two-countries 的上限为 2元，而条款 第五条 中的 2 是数量" in tr(err.message, "zh")
+    assert tr(err.expected, "zh") == (
+        "条款限制的是一个事项计算的单位数时，删去该封顶，在 amount 中写 max_count: 2；限制的是支持的项数时，"
+        "把该封顶改写为次数限制：limits: [{id: pct-two-countries, times: 2, per: [条款计数的范围，如 applicant.id, claim.funding_year]}]"
+        "（计的是申报年度数时加 counting: [claim.funding_year]），并删去该封顶"
+    )
+    # a ceiling of 2 yuan the clause does not state as a count is the number check's, as before
+    other = capped.replace("max: 2,", "max: 7,")
+    assert [p.code for p in lint_edited(tmp_path, None, (PCT_AMOUNT, other)) if p.path[-1] == "max"] == ["lint.number_not_in_clause"]

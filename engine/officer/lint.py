@@ -1315,6 +1315,20 @@ class _KeyNumbers(_Pass):
                 "error",
                 msg("lint.ceiling_clause_states"),
             )
+        elif at.first and at.rule is not None and cn is not None and _looks_like_count(cap.ceiling, cn):
+            self.cap_as_count(cap, at.rule, at.path)
+
+    def cap_as_count(self, cap: model.Cap, rule: model.Rule, path: Path_) -> None:
+        """`lint.cap_is_a_count`: a money ceiling below 100 yuan that is a count the clause states ("累计享受贴息补助不超过3次"
+        written `max: 3`): the clause's number passed as an amount (every plain number is one), and each item was cut to
+        3 yuan with nothing said. What to write instead: a limit with the cap's scope, and `max_count` on a per-unit
+        amount (a ceiling on the units of one item)."""
+        n = int(cap.ceiling)
+        per = msg("lint.count_per", keys=", ".join(e.source for e in cap.per)) if cap.per is not None else msg("lint.count_per_item")
+        limit = msg("lint.count_as_limit", id=cap.id, n=n, per=per)
+        fix = msg("lint.count_max_count", n=n, limit=limit) if isinstance(rule.amount, model.PerUnitAmount) else limit
+        message = msg("lint.cap_is_a_count", id=cap.id, amount=wan(cap.ceiling), n=n, cites=cap.cites)
+        self.add((*path, "max"), message, "cap_is_a_count", "error", fix)
 
     def visit_selection(self, selection: model.Selection, at: Site) -> None:
         """A selection's `first` is a count its clause states (an error, like a limit's times); its `budget` an amount
@@ -1344,6 +1358,12 @@ class _KeyNumbers(_Pass):
                 "error",
                 msg("lint.count_clause_states_2"),
             )
+
+
+def _looks_like_count(ceiling: Decimal, numbers: ClauseNumbers) -> bool:
+    """A money ceiling that is evidently a count: a whole number of yuan below 100 (no measure caps a subsidy there; the
+    figures a reader takes for amounts start at 100, as `lint.says_other_figure` reads them) that the clause states."""
+    return 0 < ceiling < 100 and ceiling == ceiling.to_integral_value() and numbers.has_count(int(ceiling))
 
 
 #: `param("name"`: a look-up written inside another's date argument
