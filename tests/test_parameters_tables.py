@@ -559,3 +559,51 @@ def test_a_parameter_starting_after_the_windows_first_day_is_warned() -> None:
     assert [(p.severity, p.path) for p in late] == [("warning", ("parameters", "lpr_1y", "values", 0, "from"))]
     assert tr(late[0].message, "zh").startswith("参数 lpr_1y 的第一个取值自 2021-12-20 起，而本办法的申报年度从 2021 年起")
     assert not [p for p in lint_source(parse_yaml(FIXTURE_TEXT, str(FIXTURE))) if p.code == "lint.parameter_starts_late"]
+
+
+def test_coverage_has_a_branch_per_value_of_a_dated_parameter_the_amount_looks_up(brookhill: engine.CompiledPolicy) -> None:
+    """第一条's amount looks up lpr_1y (3.80% from 2021-12-20, 3.70% from 2022-01-20, 3.65% from 2022-08-22): one branch
+    per value, hit by an item computed with it. A loan made on 2022-03-01 is computed with 3.70% (7,400.00), and covers
+    that period only. min_loan (two values) is looked up by a condition, not the amount: no branch of its own."""
+    from engine.officer.coverage import branches_of, hits
+
+    branches = {b.key: b for b in branches_of(brookhill)}
+    lpr = [k for k in branches if k.startswith("pledge-loan#param:")]
+    assert lpr == ["pledge-loan#param:lpr_1y@2021-12-20", "pledge-loan#param:lpr_1y@2022-01-20", "pledge-loan#param:lpr_1y@2022-08-22"]
+    assert not [k for k in branches if "min_loan" in k]
+    said = branches["pledge-loan#param:lpr_1y@2022-01-20"].label
+    assert tr(said, "zh") == "专利权质押贷款贴息（pledge-loan）：按一年期贷款市场报价利率（LPR）（lpr_1y）自 2022-01-20 起的取值 3.70% 计算"
+    assert tr(said, "en") == (
+        "patent pledge loan interest subsidy (pledge-loan): computed with one-year loan prime rate (LPR) (lpr_1y) at its value "
+        "from 2022-01-20, 3.70%"
+    )
+    decision = engine.evaluate(brookhill, claim(loan(day="2022-03-01"))).to_dict()
+    assert decision["items"][0]["amount"] == "7400.00"  # 1,000,000 × 3.70% × 20%
+    reached = {k for k in hits(decision) if k in branches and "#param:" in k}
+    assert reached == {"pledge-loan#param:lpr_1y@2022-01-20"}
+    later = engine.evaluate(brookhill, claim(loan(day="2022-08-22"))).to_dict()  # (its first day: 3.65%, 7,300.00)
+    assert later["items"][0]["amount"] == "7300.00"
+    assert "pledge-loan#param:lpr_1y@2022-08-22" in hits(later)
+
+
+def test_coverage_has_a_branch_for_a_count_above_max_count() -> None:
+    """第五条 1万 per country, here at most 3 countries: 4 countries are counted as 3 (30,000.00) and reach the branch;
+    3 countries (30,000.00 too) do not: the ceiling changed nothing."""
+    from engine.officer.coverage import branches_of, hits
+
+    text = variant(
+        "amount: {per_unit: 1万, count: item.countries, unit:", "amount: {per_unit: 1万, count: item.countries, max_count: 3, unit:"
+    )
+    policy = engine.load_policy_text(text, str(FIXTURE))
+    branches = {b.key: b for b in branches_of(policy)}
+    said = branches["overseas-trademark#max_count"].label
+    assert tr(said, "zh") == "境外商标注册奖励（overseas-trademark）：数量超过上限 3，按 3 计算"
+    assert tr(said, "en") == "overseas trademark registration reward (overseas-trademark): a count above its max_count 3, counted as 3"
+
+    def mark(countries: int) -> dict[str, Any]:
+        return {"id": "tm", "type": "overseas_trademark", "countries": countries}
+
+    four, three = (engine.evaluate(policy, claim(mark(n))).to_dict() for n in (4, 3))
+    assert four["items"][0]["amount"] == three["items"][0]["amount"] == "30000.00"
+    assert "overseas-trademark#max_count" in hits(four) and "overseas-trademark#max_count" not in hits(three)
+    assert "overseas-trademark#max_count" not in {b.key for b in branches_of(engine.load_policy(FIXTURE))}  # no max_count

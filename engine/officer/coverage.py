@@ -4,7 +4,8 @@ For every clause of the text: the rules and checks that encode it, the cases
 whose decisions cite it, and its branches -- granted, reduced by each cap,
 refused when a cap is exhausted, refused by each condition, limit and
 cross-cutting check, only-the-highest / 补差 (subject) refusals and reductions,
-incomplete, referred, pending review -- each with the
+incomplete, referred, pending review, a per-unit count above its `max_count`, and each value (each period) of a
+dated parameter of several values an amount looks up -- each with the
 cases that reach it. Branches are read off the decision trace: a check or
 limit step with result false, a cap step that bites (to a smaller amount, or
 to nothing), a `who` step that fails, a subject step that lowers the amount,
@@ -269,6 +270,32 @@ class _Branches(PolicyVisitor):
         assert at.rule is not None
         self.note(form, at)
         self.table_refusal(form, at.rule)
+        self.dated_values(form, at.rule)
+        if isinstance(form, model.PerUnitAmount) and form.max_count is not None:
+            n = form.max_count
+            self.rules.append(
+                Branch(f"{at.rule.id}#max_count", at.rule.cites, msg("coverage.branch.max_count", rule=_rule(self.policy, at.rule), n=n))
+            )
+
+    def dated_values(self, form: model.AmountForm, rule: model.Rule) -> None:
+        """A branch per value of each dated parameter of several values the amount looks up: a case whose item is
+        computed with that value (its date in the value's period) covers it; one case on one date left the others
+        untried (a value typed wrong, a date at the turn of two periods)."""
+        names = dict.fromkeys(name for e in _expressions(form) for name, _ in e.params)
+        for name in names:
+            parameter = self.policy.parameters.get(name)
+            if parameter is None or len(parameter.values) < 2:
+                continue
+            for v in parameter.values:
+                said = msg(
+                    "coverage.branch.parameter",
+                    rule=_rule(self.policy, rule),
+                    label=label(parameter.label),
+                    name=name,
+                    start=v.start.isoformat(),
+                    value=v.shown or str(v.value),
+                )
+                self.rules.append(Branch(f"{rule.id}#param:{name}@{v.start.isoformat()}", rule.cites, said))
 
     def visit_ceiling(self, form: model.RateAmount | model.TableAmount, cap: model.Cap, at: Site) -> None:
         assert at.rule is not None
@@ -445,6 +472,10 @@ def hits(decision: dict[str, Any]) -> set[str]:
 
 def _step_hits(s: dict[str, Any], rule: str | None = None) -> set[str]:
     kind = s["step"]
+    if kind == "parameter" and s.get("in_force_from"):  # (a value found: its period exercised)
+        return {f"{rule}#param:{s['parameter']}@{s['in_force_from']}"}
+    if kind == "amount" and s.get("max_count") is not None and s["count"]["value"] is not None:
+        return {f"{rule}#max_count"} if s["count"]["value"] > s["counted"] else set()
     if kind == "check" and s["result"] is False:
         return {f"refused:{s['check']}"}
     if kind == "who" and s["result"] is False:
