@@ -415,12 +415,18 @@ def test_diff_reports_parameter_changes() -> None:
     new = engine.load_policy_text(text, str(FIXTURE))
     changes = [c for c in diff_policies(old, new) if c.kind.startswith("parameter")]
     assert [(c.subject, c.old, c.new) for c in changes] == [("lpr_1y", "3.70%", "3.75%"), ("lpr_1y", None, "3.65%")]
-    assert changes[0].text == "parameter lpr_1y (one-year loan prime rate (LPR)) from 2022-01-20: 3.70% → 3.75%"
+    assert changes[0].text == (
+        "parameter lpr_1y (one-year loan prime rate (LPR)) from 2022-01-20: 3.70% → 3.75% (looked up by rules pledge-loan, pledge-loan-actual-rate)"
+    )
     # a money parameter's values as an officer reads an amount (they were the written 10万 / 50万, no 元)
     dearer = engine.load_policy_text(FIXTURE_TEXT.replace("value: 50万, source", "value: 60万, source"), str(FIXTURE))
     [change] = [c for c in diff_policies(old, dearer) if c.kind.startswith("parameter")]
     with use_language("zh"):
-        assert str(tr(change.text)) == "参数 min_loan（贴息贷款最低金额）自 2022-07-01 起：500,000.00 元 → 600,000.00 元"
+        # (and the rule whose condition looks it up)
+        assert (
+            str(tr(change.text))
+            == "参数 min_loan（贴息贷款最低金额）自 2022-07-01 起：500,000.00 元 → 600,000.00 元（查用它的规则：pledge-loan）"
+        )
 
 
 def test_coverage_counts_a_table_refusal_only_where_one_can_happen(brookhill: engine.CompiledPolicy) -> None:
@@ -607,3 +613,44 @@ def test_coverage_has_a_branch_for_a_count_above_max_count() -> None:
     assert four["items"][0]["amount"] == three["items"][0]["amount"] == "30000.00"
     assert "overseas-trademark#max_count" in hits(four) and "overseas-trademark#max_count" not in hits(three)
     assert "overseas-trademark#max_count" not in {b.key for b in branches_of(engine.load_policy(FIXTURE))}  # no max_count
+
+
+def test_diff_says_a_parameters_values_by_date_beside_an_amount_that_looks_it_up(brookhill: engine.CompiledPolicy) -> None:
+    """A revision that changes the LPR of 2022-01-20 (3.70% → 3.75%) and doubles 第一条's base: the base was said as
+    its expression alone, and the value changed as the parameter alone, neither saying what the other moves."""
+    from engine.officer.diff import diff_policies
+
+    text = variant("value: 3.70%, source", "value: 3.75%, source")
+    text = text.replace(
+        '      of: item.loan_amount * param("lpr_1y", item.loan_date)\n',
+        '      of: item.loan_amount * param("lpr_1y", item.loan_date) * 2\n',
+    )
+    changes = {c.kind: c for c in diff_policies(brookhill, engine.load_policy_text(text, str(FIXTURE)))}
+    assert tr(changes["parameter.value"].text, "zh") == (
+        "参数 lpr_1y（一年期贷款市场报价利率（LPR））自 2022-01-20 起：3.70% → 3.75%（查用它的规则：pledge-loan、pledge-loan-actual-rate）"
+    )
+    assert tr(changes["parameter.value"].text, "en").endswith("3.70% → 3.75% (looked up by rules pledge-loan, pledge-loan-actual-rate)")
+    base = '贷款金额按一年期LPR计算的一年利息（item.loan_amount * param("lpr_1y", item.loan_date){more}）'
+    values = "（其中 一年期贷款市场报价利率（LPR）（lpr_1y）：自 2021-12-20 起 3.80%、自 2022-01-20 起 {v}、自 2022-08-22 起 3.65%）"
+    assert tr(changes["rate.base"].text, "zh") == (
+        f"pledge-loan：比例适用于 {base.format(more='')}{values.format(v='3.70%')} → {base.format(more=' * 2')}{values.format(v='3.75%')}"
+    )
+
+
+def test_diff_says_a_sum_per_unit_and_its_count_ceiling_as_a_pair(brookhill: engine.CompiledPolicy) -> None:
+    """第五条 1万 per country → 1.5万, at most 3 countries: it was "金额 1万 × item.countries → 15,000.00 元 ×
+    item.countries（至多 3）", two forms of one kind of amount and the count said twice."""
+    from engine.officer.diff import diff_policies
+
+    text = variant(
+        "amount: {per_unit: 1万, count: item.countries, unit:", "amount: {per_unit: 1.5万, count: item.countries, max_count: 3, unit:"
+    )
+    changes = diff_policies(brookhill, engine.load_policy_text(text, str(FIXTURE)))
+    assert [tr(c.text, "zh") for c in changes] == [
+        "overseas-trademark：每个国家金额 10,000.00 元 → 15,000.00 元（数量按 item.countries）",
+        "overseas-trademark：数量至多计 不限 → 3",
+    ]
+    assert [tr(c.text, "en") for c in changes] == [
+        "overseas-trademark: amount per country CNY 10,000.00 → CNY 15,000.00 (counted by item.countries)",
+        "overseas-trademark: count at most no ceiling → 3",
+    ]

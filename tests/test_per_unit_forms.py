@@ -214,8 +214,9 @@ def test_diff_says_an_entry_changed(policy: engine.CompiledPolicy) -> None:
     [change] = diff_policies(policy, revised)
     assert tr(change.text, "zh") == (
         # each entry said as diff says any amount not whole 万 (1500 → 1,500.00 元), no longer lint's 1500元
-        'invention-grant：金额 按 item.grant_date >= date("2025-01-01")：true 1,500.00 元、false 2,000.00 元 × item.patents（至多 10）'
-        ' → 按 item.grant_date >= date("2025-01-01")：true 1,800.00 元、false 2,000.00 元 × item.patents（至多 10）'
+        # (each per its unit, the count's: 每件)
+        'invention-grant：金额 每件 按 item.grant_date >= date("2025-01-01")：true 1,500.00 元、false 2,000.00 元 × item.patents（至多 10）'
+        ' → 每件 按 item.grant_date >= date("2025-01-01")：true 1,800.00 元、false 2,000.00 元 × item.patents（至多 10）'
     )
 
 
@@ -283,3 +284,26 @@ def test_a_case_failing_on_a_per_unit_amount_says_the_sum_the_count_and_the_para
         assert "  with parameter annuity support per patent (annuity_standard) on 2024-03-01: CNY 1,200.00 (in force from 2024-01-01)" in (
             format_result(annuity)
         )
+
+
+def test_diff_says_a_computed_sum_per_unit_by_its_words_and_the_parameters_values_by_date(policy: engine.CompiledPolicy) -> None:
+    """第二条's sum per unit is the standard of the day of payment (annuity_standard: 900 from 2023-01-01, 1,200 from
+    2024-01-01); a revision caps the count at 5. The amount was said as `param("annuity_standard", item.paid_date) ×
+    item.patents` only: what an officer reads at a glance is what the standard is, and when it changes."""
+    from engine.officer.diff import diff_policies
+
+    revised = engine.load_policy_text(
+        POLICY.replace(
+            "      count: item.patents\n    documents_required: false\n",
+            "      count: item.patents\n      max_count: 5\n    documents_required: false\n",
+        ),
+        "p.yaml",
+    )
+    [change] = diff_policies(policy, revised)
+    each = '每件 缴费之日的资助标准（param("annuity_standard", item.paid_date)） × item.patents'
+    values = "（其中 年费每件资助标准（annuity_standard）：自 2023-01-01 起 900.00 元、自 2024-01-01 起 1,200.00 元）"
+    assert tr(change.text, "zh") == f"annuity：金额 {each}{values} → {each}（至多 5）{values}"
+    assert tr(change.text, "en").endswith(
+        'the standard in force on the day of payment (param("annuity_standard", item.paid_date)) per unit × item.patents (at most 5) '
+        "(where annuity support per patent (annuity_standard): CNY 900.00 from 2023-01-01, CNY 1,200.00 from 2024-01-01)"
+    )

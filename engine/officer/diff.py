@@ -30,6 +30,7 @@ from engine.deciding.claims import coded, parse_claim
 from engine.deciding.claims import label as policy_words
 from engine.deciding.decision import STATUSES
 from engine.language import model
+from engine.language.expressions import CompiledExpression
 from engine.language.walk import PolicyVisitor, Site, walk
 from engine.officer.lint import TEN_THOUSAND, percent, wan
 from engine.records.batch import Steps, claim_problems, decide_in_memory, error_record, headings_of, in_language, problem_said
@@ -149,9 +150,39 @@ def describe_amount(form: model.AmountForm | None) -> str:
             each = describe_amount(form.per_unit_table)
         elif form.per_unit_of is not None:
             each = form.per_unit_of.source
+            if form.per_unit_base is not None:  # (what it is in words, the expression after)
+                each = msg("diff.w.labelled", label=form.per_unit_base, expression=each)
+        if form.unit is not None:
+            each = msg("diff.w.each_unit", unit=form.unit, each=each)
         return msg("diff.w.per_unit", each=each, count=form.count.source, at_most=at_most)
     assert isinstance(form, model.LeastAmount)
     return msg("diff.w.least", parts=_semi(describe_amount(p) for p in form.parts))
+
+
+def _parameters_in(part: object) -> Iterator[str]:
+    """The names of the dated parameters an amount form (or any part of a rule) looks up, found by its fields, in the
+    order written. Bounded by the part's size."""
+    if isinstance(part, CompiledExpression):
+        yield from (name for name, _ in part.params)
+    elif isinstance(part, tuple | list):
+        for x in part:
+            yield from _parameters_in(x)
+    elif dataclasses.is_dataclass(part) and not isinstance(part, type):
+        for f in dataclasses.fields(part):
+            yield from _parameters_in(getattr(part, f.name))
+
+
+def _with_values(said: Any, policy: model.CompiledPolicy, part: object) -> Any:
+    """`said` (an amount or a base, as the diff says it), followed by the values by date of each dated parameter `part`
+    looks up: an expression `item.loan_amount * param("lpr_1y", item.loan_date)` alone tells an officer neither what
+    the rate is nor when it changes. The first six values of each, as an added parameter's are said."""
+    shown = []
+    for name in dict.fromkeys(_parameters_in(part)):
+        p = policy.parameters.get(name)
+        if p is not None:
+            values: list[Msg | str] = [msg("diff.parameter.from", day=str(v.start), value=_parameter_value(p, v)) for v in p.values[:6]]
+            shown.append(msg("diff.w.parameter_values", name=name, label=p.label, values=values + ["…"] * (len(p.values) > 6)))
+    return msg("diff.w.with_values", said=said, values=shown) if shown else said  # (a list: said in the reader's words)
 
 
 def _amounts(old: Decimal | None, new: Decimal | None) -> tuple[str, str]:
@@ -302,7 +333,9 @@ class _Differ:
             ow, nw = "–".join(map(str, o.funding_years)), "–".join(map(str, n.funding_years))
             self.add(n.in_force_cites or POLICY, "window", "policy.in_force", ow, nw, msg("diff.window", old=ow, new=nw))
         self.clauses()
+        start = len(self.changes)
         self.parameters()
+        self.parameter_users(start)
         self.vocabulary()
         self.checks()
         self.rules()
@@ -488,6 +521,19 @@ class _Differ:
                         msg("diff.parameter.value", name=name, label=label, day=str(day), old=old_said, new=new_said),
                     )
 
+    def parameter_users(self, start: int) -> None:
+        """A value of a parameter changed, added or removed (the changes from `start`), followed by the rules of the
+        new version whose expressions look it up: "lpr_1y from 2022-01-20: 3.70% → 3.75%" alone did not say which
+        amounts it moves."""
+        users: dict[str, list[str]] = {}
+        for rule in self.new.rules:
+            for name in dict.fromkeys(_parameters_in(rule)):
+                users.setdefault(name, []).append(rule.id)
+        for i in range(start, len(self.changes)):
+            c = self.changes[i]
+            if c.kind == "parameter.value" and users.get(c.subject):
+                self.changes[i] = dataclasses.replace(c, text=msg("diff.parameter.used_by", said=c.text, rules=users[c.subject]))
+
     def known_until(self, name: str, label: Any, old: Any, new: Any) -> None:
         """A parameter's `known_until:` written, moved or taken out (a date past it has no value: items wait)."""
         if old != new:
@@ -672,7 +718,8 @@ class _Differ:
                     msg("diff.rate", rule=rid, old=percent(a.rate), new=percent(b.rate)),
                 )
             if _of(a) != _of(b):
-                self.add(clause, "rate.base", rid, _of(a), _of(b), msg("diff.rate_base", rule=rid, old=_of(a), new=_of(b)))
+                sa, sb = (_with_values(_labelled(f), p, f.of) for f, p in ((a, self.old), (b, self.new)))
+                self.add(clause, "rate.base", rid, _of(a), _of(b), msg("diff.rate_base", rule=rid, old=sa, new=sb))
         elif isinstance(a, model.FixedAmount) and isinstance(b, model.FixedAmount):
             if a.value != b.value:
                 sa, sb = _amounts(a.value, b.value)
@@ -684,15 +731,24 @@ class _Differ:
                     sa, sb = _amounts(va, vb)
                     entry = self.entry_words(rid, b.by.source, k)
                     self.add(clause, "amount", f"{rid}[{k}]", sa, sb, msg("diff.amount_for", rule=rid, entry=entry, old=sa, new=sb))
+        elif _same_count(a, b):
+            assert isinstance(a, model.PerUnitAmount) and isinstance(b, model.PerUnitAmount)
+            self.per_unit(rid, clause, a, b)
         elif describe_amount(a) != describe_amount(b):
-            self.add(
-                clause,
-                "amount.form",
-                rid,
-                describe_amount(a),
-                describe_amount(b),
-                msg("diff.amount", rule=rid, old=describe_amount(a), new=describe_amount(b)),
-            )
+            sa, sb = _with_values(describe_amount(a), self.old, a), _with_values(describe_amount(b), self.new, b)
+            self.add(clause, "amount.form", rid, describe_amount(a), describe_amount(b), msg("diff.amount", rule=rid, old=sa, new=sb))
+
+    def per_unit(self, rid: str, clause: str, a: model.PerUnitAmount, b: model.PerUnitAmount) -> None:
+        """Two sums per unit of one count, said as a pair (10,000.00 元 → 15,000.00 元, not 1万 → 15,000.00 元 × the count
+        twice), each per its unit; and the ceiling on the count."""
+        unit = b.unit or msg("diff.w.unit_item")
+        if a.per_unit != b.per_unit:
+            sa, sb = _amounts(a.per_unit, b.per_unit)
+            said = msg("diff.per_unit", rule=rid, unit=unit, count=b.count.source, old=sa, new=sb)
+            self.add(clause, "amount", rid, sa, sb, said)
+        if a.max_count != b.max_count:
+            ma, mb = (msg("diff.w.no_max_count") if m is None else str(m) for m in (a.max_count, b.max_count))
+            self.add(clause, "max_count", rid, ma, mb, msg("diff.max_count", rule=rid, unit=unit, old=ma, new=mb))
 
     def by_id(
         self,
@@ -1275,6 +1331,19 @@ def impact(old: model.CompiledPolicy, new: model.CompiledPolicy, claims: Iterabl
 
 #: what `_read_under` answers for a claim invalid under the version
 _INVALID = object()
+
+
+def _labelled(form: model.RateAmount) -> Any:
+    """A rate form's base by its words (`base:`), the expression after: 贷款金额按一年期LPR计算的一年利息（item.loan_amount * …）."""
+    return _of(form) if form.base is None or form.of_table is not None else msg("diff.w.labelled", label=form.base, expression=_of(form))
+
+
+def _same_count(a: model.AmountForm | None, b: model.AmountForm | None) -> bool:
+    """Two per-unit amounts of a constant sum per unit that count the same thing in the same unit (their sums and
+    ceilings compared apart)."""
+    if not (isinstance(a, model.PerUnitAmount) and isinstance(b, model.PerUnitAmount) and a.fixed_per_unit and b.fixed_per_unit):
+        return False
+    return (a.count.source, a.unit, a.base) == (b.count.source, b.unit, b.base)
 
 
 def _parameter_value(p: model.Parameter, v: model.ParameterValue) -> str:
