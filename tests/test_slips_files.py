@@ -1639,3 +1639,27 @@ def test_a_cell_that_cannot_be_read_is_said_with_the_application_s_other_problem
     assert said[1][2] == "'2021/6/18' 不符合规定的格式：日期只写“年-月-日”（YYYY-MM-DD）：半角数字加短横线，月和日各两位，不带时间"
     assert said[2][2] == "'8,400元' 不符合规定的格式：数字中有千位分隔符（逗号）"
     assert error["problems"][2]["said"]["zh"]["expected"] == '去掉分隔符，只写数字：请写作 "8400"'
+
+
+def test_an_unreadable_funding_year_under_several_versions_is_said_with_the_other_cells_problems(tmp_path: Path) -> None:
+    # the same sheet with the funding year written 二〇二一, under the two versions (2021-2023 and 2024-2026): no version
+    # could be chosen, so the date 2021/6/18 and the fees 8,400元 (problems under either version) were not said
+    names = list(CODES[0])
+    rows = [[{**CODES[0], **part}[n] for n in names] for part in CODES]
+    rows[0][names.index("claim.funding_year")] = "二〇二一"
+    rows[0][names.index("item.date")] = "2021/6/18"
+    rows[0][names.index("item.official_fees_paid")] = "8,400元"
+    src = tmp_path / "round.csv"
+    with open(src, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([names, *rows])
+    draft = str(ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml")
+    args = ["--lang", "zh", "batch", "--policy", POLICY, "--policy", draft, str(src), "--out", str(tmp_path / "o"), "-q"]
+    assert main([*args, "--ledger", f"sqlite:///{tmp_path / 'l.sqlite'}"]) == 3
+    [error] = [json.loads(line) for line in (tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    said = [(p["row"], p["field"], p["said"]["zh"]["message"]) for p in error["problems"]]
+    assert said == [
+        (2, "claim.funding_year", "'二〇二一' 不是整数"),
+        (3, "claim.funding_year", "'2021' 与同一申请第 2 行的 '二〇二一' 不一致"),
+        (2, "item.date", "'2021/6/18' 不符合规定的格式：日期只写“年-月-日”（YYYY-MM-DD）：半角数字加短横线，月和日各两位，不带时间"),
+        (2, "item.official_fees_paid", "'8,400元' 不符合规定的格式：数字中有千位分隔符（逗号）"),
+    ]

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import ClaimError, PolicyError, Problem, json_kind
-from engine.core.i18n import Msg, msg
+from engine.core.i18n import Msg, msg, tr
 from engine.core.quantities import said_in_digits
-from engine.deciding.claims import Claim, checked_history, claim_for
+from engine.deciding.claims import Claim, checked_history, claim_for, parse_claim
 from engine.deciding.decision import Decision
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant
@@ -40,6 +40,11 @@ def _as_written(value: Any) -> str:
     if isinstance(value, bool | None) or isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)[:80]
     return str(value)[:80]
+
+
+def _problem_key(p: Problem) -> tuple[Any, ...]:
+    """A problem as two versions' findings are compared: where, what kind, and its words in both languages."""
+    return (p.path, p.code, tr(p.message, "zh"), tr(p.message, "en"))
 
 
 def window(policy: CompiledPolicy, *, where: bool = False) -> str:
@@ -143,8 +148,25 @@ class PolicySet:
             missing = "funding_year" not in data
             said = msg("claim.versions.no_year") if missing else msg("claim.versions.year_not_whole", value=_as_written(year))
             code = "claim.required" if missing else "claim.type"
-            raise ClaimError([Problem(said, path=("funding_year",), code=code)], msg("claim.invalid"))
+            problems = [Problem(said, path=("funding_year",), code=code), *self.problems_in_every_version(data)]
+            raise ClaimError(problems, msg("claim.invalid"))
         return self.for_year(year)
+
+    def problems_in_every_version(self, data: Mapping[str, Any]) -> list[Problem]:
+        """A claim's problems, other than its funding year's, that every version finds in it (a date that is no date, an
+        amount written 8,400元, an identifier's check character), in the first version's order: with no year to choose
+        a version by, they were left unsaid until the year was mended, a run later. A problem one version finds and
+        another does not (a fact only one of them has) depends on the version, and is not said."""
+        common: dict[tuple[Any, ...], Problem] | None = None
+        for policy in self.versions:
+            try:
+                parse_claim(policy, dict(data))
+            except ClaimError as err:
+                found = {_problem_key(p): p for p in err.problems if p.path[:1] != ("funding_year",)}
+            else:
+                return []  # (one version reads it whole: nothing every version finds)
+            common = found if common is None else {k: p for k, p in common.items() if k in found}
+        return list((common or {}).values())
 
     def evaluate(
         self, claim: Mapping[str, Any] | Claim, history: Iterable[Grant | Mapping[str, Any]] = (), *, trace: bool = True
