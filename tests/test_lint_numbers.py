@@ -157,6 +157,15 @@ def test_a_per_unit_amount_the_clause_does_not_state_fails(tmp_path: Path) -> No
     (err,) = found(problems, "lint.number_not_in_clause")
     assert (err.severity, err.path) == ("error", ("rules", 2, "amount", "per_unit"))
     assert "rule pct-patent pays 300元 (amount per unit) but clause 第五条 says 3000元" in err.message
+    # in Chinese, in Chinese words: it said "规则 pct-patent 支付 300元（amount per unit）"
+    assert tr(err.message, "zh") == "规则 pct-patent 支付 300元（单位金额），但条款 第五条 写的是 3000元"
+
+
+def test_a_fixed_amount_the_clause_does_not_state_is_said_in_chinese(tmp_path: Path) -> None:
+    """第五条's 10万 per country written as a fixed 9000: "（amount）" in a Chinese message before."""
+    fixed = lint_edited(tmp_path, None, (PCT_AMOUNT, "amount: {fixed: 9000}"))
+    (err,) = found(fixed, "lint.number_not_in_clause")
+    assert tr(err.message, "zh").startswith("规则 pct-patent 支付 9000元（金额），但条款 第五条 写的是 ")
 
 
 def test_a_cap_of_300_where_the_clause_says_300000(tmp_path: Path) -> None:

@@ -581,15 +581,16 @@ def max_payable(
     return None
 
 
-def _amounts_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple[str, Decimal, Path_]]:
-    """Each amount a clause should state, with what it is and where it is written (under `at`, the amount's path)."""
+def _amounts_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple[Msg, Decimal, Path_]]:
+    """Each amount a clause should state, with what it is (in the reader's words: a Chinese message said "（amount per
+    unit）") and where it is written (under `at`, the amount's path)."""
     if isinstance(form, model.FixedAmount):
-        yield "amount", form.value, (*at, "fixed")
+        yield msg("lint.what.amount"), form.value, (*at, "fixed")
     elif isinstance(form, model.TableAmount):
         for k, v in form.table.items():
             yield msg("lint.what.amount_for", key_=k), v, (*at, "table", k)
         if form.otherwise is not None:
-            yield "amount otherwise", form.otherwise, (*at, "otherwise")
+            yield msg("lint.what.amount_otherwise"), form.otherwise, (*at, "otherwise")
     elif isinstance(form, model.RateAmount) and form.of_table is not None:  # a base by a scalar (G5): each amount
         for k, v in form.of_table.table.items():
             yield msg("lint.what.base_amount_for", key_=k), v, (*at, "of", "table", k)
@@ -601,7 +602,7 @@ def _amounts_of(form: model.AmountForm | None, at: Path_ = ()) -> Iterator[tuple
         if form.per_unit_table.otherwise is not None:
             yield msg("lint.what.per_unit_otherwise"), form.per_unit_table.otherwise, (*at, "per_unit", "otherwise")
     elif isinstance(form, model.PerUnitAmount) and form.per_unit_of is None:  # (a computed one: a parameter's, not the clause's)
-        yield "amount per unit", form.per_unit, (*at, "per_unit")
+        yield msg("lint.what.per_unit"), form.per_unit, (*at, "per_unit")
     elif isinstance(form, model.BandsAmount):
         for i, b in enumerate(form.bands):
             if b.amount is not None:
