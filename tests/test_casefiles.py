@@ -801,3 +801,16 @@ def test_an_expected_reason_naming_no_id_of_the_policy_says_so_and_the_id_meant(
     right.write_text(base.replace("REASON", "pledge-three-times").format(policy=policy_beside(tmp_path)), encoding="utf-8")
     got = run_case(load_case_file(right)[0])
     assert got.passed, format_result(got)
+
+
+def test_a_policy_given_as_a_case_file_says_to_give_it_with_policy() -> None:
+    """`test policies/pinggu_2020.yaml policies/tests`, the policy first as `lint` and `coverage` take it: it was told
+    "用例文件须有 `cases:`" at the policy's first line, which says nothing of what to type instead."""
+    with pytest.raises(CaseFileError) as caught:
+        load_case_file(POLICY_PATH)
+    (p,) = caught.value.problems
+    assert tr(p.message, "zh") == f"{POLICY_PATH} 是规则文件，不是用例文件：test 的参数是用例文件或用例文件夹"
+    assert tr(p.expected, "zh") == (
+        f"用 --policy 指定规则文件：python -m engine test --policy {POLICY_PATH} 用例文件夹（不写 --policy 时，按各用例文件的 policy: 所指的规则文件审核）"
+    )
+    assert tr(p.expected, "en").startswith(f"the policy given with --policy: python -m engine test --policy {POLICY_PATH} CASES")

@@ -182,11 +182,22 @@ def _build_claim(raw: Any, doc: Mapping[str, Any], problems: list[Problem], sour
     return result
 
 
+def _not_cases(source: Source, path: str | Path) -> Problem:
+    """The problem of a file `test` was given that holds no `cases:`; a policy given as a case file (`test POLICY
+    CASES`, as `lint` and `coverage` take the policy first) is said so, with the command that runs the cases under
+    it: "a case file needs `cases:`" named the policy's first line, which an officer could not act on."""
+    doc = source.data
+    if isinstance(doc, Mapping) and isinstance(doc.get("policy"), Mapping) and "rules" in doc:
+        said = msg("casetest.is_a_policy", path=str(path))
+        return source.problem((), said, expected=msg("casetest.is_a_policy_fix", path=str(path)), code="case.file")
+    return source.problem((), msg("casetest.needs_cases"), code="case.file")
+
+
 def load_case_file(path: str | Path) -> list[Case]:
     source = load_yaml_file(path)
     doc = source.data
     if not isinstance(doc, Mapping) or not isinstance(doc.get("cases"), list):
-        raise CaseFileError([source.problem((), msg("casetest.needs_cases"), code="case.file")], msg("casetest.not_a_case_file"))
+        raise CaseFileError([_not_cases(source, path)], msg("casetest.not_a_case_file"))
     problems: list[Problem] = []
     policy_path = None
     if isinstance(doc.get("policy"), str):
