@@ -814,3 +814,29 @@ def test_a_policy_given_as_a_case_file_says_to_give_it_with_policy() -> None:
         f"用 --policy 指定规则文件：python -m engine test --policy {POLICY_PATH} 用例文件夹（不写 --policy 时，按各用例文件的 policy: 所指的规则文件审核）"
     )
     assert tr(p.expected, "en").startswith(f"the policy given with --policy: python -m engine test --policy {POLICY_PATH} CASES")
+
+
+def test_a_funding_year_out_of_the_window_is_placed_on_the_case_files_line(tmp_path: Path) -> None:
+    """A revision moved the window to 2024-2026; a case of the old suite (funding year 2021 in the file's defaults)
+    failed with "<输入>: funding_year：申报年度 2021 不在…": the decision found it, not the parser, and nothing placed it.
+    It is said at the line and column of the year that must change (here 2027, on line 3 of the defaults)."""
+    policy_beside(tmp_path)
+    case = tmp_path / "cases.yaml"
+    case.write_text(
+        "policy: pinggu_2020.yaml\n"
+        "defaults:\n"
+        "  claim: {claim_id: C-1, funding_year: 2027, submission_date: '2028-03-15', documents: [business_licence],\n"
+        "          applicant: {id: 91110117MA01ABCD1F, name: 示例公司, kind: enterprise, registered_in_district: true,\n"
+        "                      actually_operating: true, pays_tax_in_district: true}}\n"
+        "cases:\n"
+        "  - name: 有效期外\n"
+        "    claim: {items: [{id: p1, type: invention_patent_grant, date: '2027-06-01', patent_id: ZL202010000001.1,\n"
+        "                     patent_kind: invention, route: domestic, official_fees_paid: '8400.00', documents: [proof_of_right],\n"
+        "                     supported_by_other_district_policy: false}]}\n"
+        "    expect: {total: 0}\n",
+        encoding="utf-8",
+    )
+    result = run_case(load_case_file(case)[0])
+    (p,) = result.error.problems
+    assert (p.file, p.line, p.column, p.path) == (str(case), 3, 40, ("funding_year",))  # (the 2027 of line 3)
+    assert tr(p.message, "zh").startswith("申报年度 2027 不在 pinggu-ip-promotion 2020.1 的有效期内")

@@ -483,8 +483,9 @@ def decide_case(case: Case, policy: CompiledPolicy) -> Decision:
     for j, earlier in enumerate(case.earlier):
         with _placed_in(case, ("earlier", j)):
             parsed = parse_claim(policy, earlier, file=f"{case.file} (earlier claim)")
-        history.extend(evaluate_claim(policy, parsed, list(history), trace=False).grants)
-    return evaluate_claim(policy, claim, history)
+            history.extend(evaluate_claim(policy, parsed, list(history), trace=False).grants)
+    with _placed_in(case, ("claim",)):  # (a funding year out of the window is found deciding: it was said at <输入>)
+        return evaluate_claim(policy, claim, history)
 
 
 @contextlib.contextmanager
