@@ -127,3 +127,15 @@ def test_one_look_up_written_in_two_branches_is_traced_whichever_is_taken() -> N
     assert [w.source for w in merged.when or ()] == ["item.x", "not (item.x)"]
     (always,) = merged_uses([ParamUse(p, a, (c1,)), ParamUse(p, a, None)])
     assert always.when is None
+
+
+def test_coverage_marks_only_the_band_a_case_computes_with() -> None:
+    """Coverage reads a case's branches from its trace (officer/coverage.py): with every band's rate traced, one loan up
+    to one year marked the period of 26 Aug 2015 of all three rates as tried. Now only its own band's period."""
+    from engine.officer.coverage import branches_of, hits
+
+    p = policy("OT10")
+    branches = {b.key for b in branches_of(p)}
+    d = decide("OT10", claim("OT10", OT10_CO, 2016, ot10_loan("L1", "1000000.00", "1.0000", "within_one_year", "2015-09-01", "2016-09-01")))
+    rule = d["items"][0]["rule"]
+    assert {k for k in hits(d) if k in branches and "#param:" in k} == {f"{rule}#param:pboc_within_1y@2015-08-26"}

@@ -711,6 +711,11 @@ class CompiledExpression:
     def __call__(self, item: Facts, applicant: Facts, claim: Facts) -> Any:
         return self.function(item, applicant, claim)
 
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """The dated parameters its outermost look-ups name, in order (a name once per look-up)."""
+        return tuple(name for name, _, _ in self.params)
+
 
 _CHINESE_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:([万千亿])元?|元)")
 _CHINESE_UNITS = {"万": 10**4, "千": 10**3, "亿": 10**8}

@@ -281,7 +281,7 @@ class _Branches(PolicyVisitor):
         """A branch per value of each dated parameter of several values the amount looks up: a case whose item is
         computed with that value (its date in the value's period) covers it; one case on one date left the others
         untried (a value typed wrong, a date at the turn of two periods)."""
-        names = dict.fromkeys(name for e in _expressions(form) for name, _ in e.params)
+        names = dict.fromkeys(name for e in _expressions(form) for name in e.parameter_names)
         for name in names:
             parameter = self.policy.parameters.get(name)
             if parameter is None or len(parameter.values) < 2:

@@ -163,7 +163,7 @@ def _parameters_in(part: object) -> Iterator[str]:
     """The names of the dated parameters an amount form (or any part of a rule) looks up, found by its fields, in the
     order written. Bounded by the part's size."""
     if isinstance(part, CompiledExpression):
-        yield from (name for name, _ in part.params)
+        yield from part.parameter_names
     elif isinstance(part, tuple | list):
         for x in part:
             yield from _parameters_in(x)

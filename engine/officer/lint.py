@@ -1037,9 +1037,9 @@ class _UnusedFacts(_Pass):
             if e is None:
                 continue
             self.used_global.update(e.facts)
-            for name, when, _ in e.params:  # (`params` holds the outermost look-ups: one may stand in another's date)
+            for name, day, _ in e.params:  # (`params` holds the outermost look-ups: one may stand in another's date)
                 self.looked_up.add(name)
-                self.looked_up.update(_PARAM_NAME.findall(when))
+                self.looked_up.update(_PARAM_NAME.findall(day))
             if at.rule is not None:
                 self.used_by_type.setdefault(at.rule.item_type, set()).update(e.facts)
 
@@ -1482,7 +1482,7 @@ class _SaysFigures(_Pass):
         figures = [v for v, _ in expression_numbers(test.expression.source)]
         # a dated parameter it looks up: each of its values is a figure the words may state ("不得低于10万元（2022年
         # 7月1日起为50万元）" for min_loan's 10万 and 50万)
-        named = {n for n, _, _ in test.expression.params} | set(_PARAM_NAME.findall(test.expression.source))
+        named = set(test.expression.parameter_names) | set(_PARAM_NAME.findall(test.expression.source))
         parameters = self.lint.policy.parameters
         dated = [{Decimal(v.value).normalize() for v in parameters[n].values} for n in sorted(named) if n in parameters]
         figures += [v for values in dated for v in values]
