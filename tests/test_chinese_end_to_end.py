@@ -284,7 +284,8 @@ def test_every_command_said_in_chinese_has_no_english_sentence(chinese: tuple[di
     assert len(said) >= 60  # every command ran (names above), on good and bad inputs
 
 
-#: Chinese that is the policy's own, not the engine's words: clause references, quoted values and text, 万 amounts,
+#: Chinese that is the policy's own, not the engine's words: clause references, quoted values and text (a quotation
+#: quoting a term of its own in “”, as diff quotes R17: “…。“一次性”：每…”, whole), 万 amounts,
 #: a CSV's Chinese cell values and the policy's Chinese labels in the explanations written by `report`; and a
 #: workbook's sheet names, data quoted back like a cell's (the template names its tabs 申请人 and 事项, and the English
 #: words name them so too, with their codes, for the reader to find the tab): in the list of the sheets it has, in a
@@ -292,7 +293,7 @@ def test_every_command_said_in_chinese_has_no_english_sentence(chinese: tuple[di
 POLICY_CHINESE = re.compile(
     r"\S+\.yaml:\d+ [^,←]*|"  # a test case's own title, after where it is (coverage's `art5_creation.yaml:12 发明专利…`)
     r"第[一二三四五六七八九十百]+条(第[一二三四五六七八九十]+[款项]|第?[（(][一二三四五六七八九十]+[)）]项?)*"
-    r"|'[^']*'|\"[^\"]*\"|“[^”]*”|「[^」]*」|\d+(\.\d+)?万元?|万|北京平谷示例科技有限公司|\S*\.(yaml|txt)"
+    r"|'[^']*'|\"[^\"]*\"|“(?:[^“”]|“[^“”]*”)*”|「[^」]*」|\d+(\.\d+)?万元?|万|北京平谷示例科技有限公司|\S*\.(yaml|txt)"
     r"|\((did you mean '[^']*'\? )?sheets: [^)]*\)"  # the sheets a workbook has, as named in it (说明, 选项...)
     r"|\bsheet [^\s:]+(?= row \d|:)"  # a place: the sheet as the workbook names it (`r.xlsx sheet 事项 row 3`)
     r"|(申请人|事项) \((applicants|items)\)"  # the template's tabs, named so the reader finds them, with their codes

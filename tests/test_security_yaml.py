@@ -521,7 +521,7 @@ def _aliased_documents(n: int = 90) -> str:
     more = "".join(f"  zz{k}: {{zh: *dz, en: *de}}\n" for k in range(1, n))
     text = text.replace("documents:\n  business_licence:", "documents:\n" + first + more + "  business_licence:", 1)
     needs = "".join(f"      - zz{k}\n" for k in range(n))
-    old = '      - {doc: sealed_receipt_copies, when: applicant.kind != "natural_person"}\n    readings: [R2, R8, R9]\n'
+    old = '      - {doc: sealed_receipt_copies, when: applicant.kind != "natural_person"}\n    readings: [R2, R9]\n'
     assert text.count(old) == 1
     return text.replace(old, old.replace("    readings:", needs + "    readings:"))
 
@@ -536,8 +536,8 @@ def _aliased_readings(n: int = 20) -> str:
     more = "".join(f"  - {{id: X{k}, zh: *z, en: *e}}\n" for k in range(1, n))
     text = text.replace("readings:\n", "readings:\n" + first + more, 1)
     cited = ", ".join(f"X{k}" for k in range(n))
-    assert text.count("    readings: [R2, R8, R9]\n") == 1
-    return text.replace("    readings: [R2, R8, R9]\n", f"    readings: [R2, R8, R9, {cited}]\n")
+    assert text.count("    readings: [R2, R9]\n") == 1
+    return text.replace("    readings: [R2, R9]\n", f"    readings: [R2, R9, {cited}]\n")
 
 
 def _spaces_in_an_amount() -> str:

@@ -1,0 +1,84 @@
+"""Session 40's review of the explanations against the measures and READINGS.md: every line written out by hand.
+
+- The Chinese of the readings and notes sets a term apart in full-width “” (it had ASCII ", as in 规定为"企业"), and
+  writes an amount with its unit 元 (READINGS.md: "Numbers are CNY"; R11 said 合计不超过 300,000 beside lines that say
+  300,000.00 元). R21's quoted name of a cap used up is the one the explanation gives it: 封顶额度已用尽 (it said 用完).
+- R8 (a rate's amount rounded half-up to 0.01) is named where a rounding happened, by the policy's
+  `rounding.readings`; the invention-patent rule listed it too, so 8,400.00 × 50% = 4,200.00, rounded nowhere, named
+  R8, while a loan's 1,000.01 × 50% = 500.005 -> 500.01 was the only kind of item that needed it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from conftest import POLICY_PATH, claim, item
+
+import engine
+from engine.explaining.render import explain
+
+
+def _readings_and_notes() -> list[dict[str, Any]]:
+    data = yaml.safe_load(Path(POLICY_PATH).read_text(encoding="utf-8"))
+    return [*data["readings"], *data["policy"]["notes"]]
+
+
+def _readings_block(text: str, item_id: str) -> list[str]:
+    """The ids of the readings an item of the plain zh text names, in order."""
+    block = text.split(f" 事项 {item_id} · ", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"^     (R\d+)：", block, re.M)
+
+
+# --- the Chinese of the readings and notes --------------------------------------------------------------------------
+
+
+def test_no_reading_or_note_sets_a_term_apart_in_ascii_quotation_marks() -> None:
+    said = {r["id"]: r["zh"] for r in _readings_and_notes()}
+    assert [rid for rid, zh in said.items() if '"' in zh] == []
+    assert "第六条（一）（二）（三）（六）项及第七条（一）（三）项规定为“企业”：仅限企业；第七条（二）项规定为“单位”：" in said["R2"]
+    assert "每笔获批贷款一个年度的贴息为一“次”；" in said["R11"]
+    assert said["N5"] == "第五条（一）“每件专利一次”按专利号计，不区分申请人；第七条各称号“一次性”按申请人与称号计。"
+
+
+def test_every_amount_of_a_reading_says_its_unit_in_chinese() -> None:
+    said = {r["id"]: r["zh"] for r in _readings_and_notes()}
+    assert "企业在一个申报年度内的补助合计不超过 300,000 元；累计不超过 3 次。" in said["R11"]
+    assert "金奖 500,000 元，银奖 400,000 元，优秀奖 300,000 元，" in said["R10"]
+    assert said["R18"] == (
+        "第八条服务机构：择优支持。本系统不评定优劣：采用评审小组推荐的金额，并以 100,000 元封顶；"
+        "没有评审金额的，决定为“待评审”，并显示 100,000 元的上限。"
+    )
+    for rid, zh in said.items():  # a grouped figure (300,000) is an amount: each is followed by 元
+        assert re.findall(r"\d{1,3}(?:,\d{3})+(?! 元)(?![\d,])", zh) == [] or rid == "N7", (rid, zh)  # N7: US 11,000,001
+
+
+def test_r21_names_a_cap_used_up_as_the_explanation_does(policy: engine.CompiledPolicy) -> None:
+    said = {r["id"]: r["zh"] for r in _readings_and_notes()}
+    assert said["R21"] == "因封顶被削减至 0 的事项不予支持（“封顶额度已用尽”），且不计为一次或一年。"
+    # two loans of 2021: 700,000.00 × 50% = 350,000.00 -> 300,000.00 (the year's 30万); 100,000.00 × 50% = 50,000.00,
+    # nothing left: refused, the cap used up
+    data = claim(
+        item("pledge_loan_interest", "l1", loan_id="A", annual_interest_paid="700000.00"),
+        item("pledge_loan_interest", "l2", loan_id="B", annual_interest_paid="100000.00"),
+    )
+    zh = explain(policy, engine.evaluate(policy, data))
+    assert "     1) 第六条第（一）项：封顶额度已用尽：每家企业每年享受贴息补助最高不超过30万元\n" in zh
+    assert "     R21：因封顶被削减至 0 的事项不予支持（“封顶额度已用尽”），且不计为一次或一年。\n" in zh
+
+
+# --- R8 only where a rounding happened ------------------------------------------------------------------------------
+
+
+def test_r8_is_named_on_an_invention_patent_only_where_its_amount_was_rounded(policy: engine.CompiledPolicy) -> None:
+    exact = explain(policy, engine.evaluate(policy, claim(item("invention_patent_grant", "p1", official_fees_paid="8400.00"))))
+    assert "     获得专利权所缴纳的官方规定费用 8,400.00 元 × 50% = 4,200.00 元\n" in exact
+    assert _readings_block(exact, "p1") == ["R2", "R4", "R6", "R9", "R19", "R30"]
+    rounded = explain(policy, engine.evaluate(policy, claim(item("invention_patent_grant", "p1", official_fees_paid="8400.01"))))
+    # 8,400.01 × 50% = 4,200.005, half up to 4,200.01
+    assert "     获得专利权所缴纳的官方规定费用 8,400.01 元 × 50% = 4,200.01 元（四舍五入至 0.01 元）\n" in rounded
+    assert _readings_block(rounded, "p1") == ["R2", "R4", "R6", "R8", "R9", "R19", "R30"]
+    en = explain(policy, engine.evaluate(policy, claim(item("invention_patent_grant", "p1"))), lang="en")
+    assert "R8:" not in en
