@@ -156,7 +156,7 @@ def test_the_trace_records_the_sum_per_unit_and_what_chose_it(policy: engine.Com
 def test_the_explanation_says_the_sum_per_unit_and_why(policy: engine.CompiledPolicy) -> None:
     d = engine.evaluate(policy, claim(grant(3, "2025-01-01"), annuity(4, "2024-01-01")))
     zh = explain(policy, d, lang="zh", fmt="text")
-    assert "每件 1,500.00 元（2025年1月1日以后授权：是） × 3 = 4,500.00 元（授权件数 3 件，最多计 10）" in zh
+    assert "每件 1,500.00 元（2025年1月1日以后授权：是） × 3 = 4,500.00 元（授权件数 3 件，最多计 10 件）" in zh
     assert "年费每件资助标准（2024-01-01）：1,200.00 元（自 2024-01-01 起；来源：区知识产权局公告（2024年第1号））" in zh
     assert "每件 1,200.00 元（缴费之日的资助标准） × 4 = 4,800.00 元（缴费件数 4 件）" in zh
     assert "100%" not in zh

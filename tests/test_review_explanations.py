@@ -6,6 +6,9 @@
 - R8 (a rate's amount rounded half-up to 0.01) is named where a rounding happened, by the policy's
   `rounding.readings`; the invention-patent rule listed it too, so 8,400.00 × 50% = 4,200.00, rounded nowhere, named
   R8, while a loan's 1,000.01 × 50% = 500.005 -> 500.01 was the only kind of item that needed it.
+- The summary's line for an article joins what it granted and what it provisionally works out as two clauses with
+  "，" (it joined them with the list mark 、: 核定 300,000.00 元、另暂核 15,000.00 元).
+- A per-unit amount's ceiling on the count is written as the count is: 7 个国家，最多计 5 个国家 (it said 最多计 5).
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ from conftest import POLICY_PATH, claim, item
 
 import engine
 from engine.explaining.render import explain
+from engine.officer.casefile import decide_case, load_case_file
+
+ROOT = Path(__file__).parent.parent
+ELLIPSIS = "（逐项计算、互不占用额度，材料补齐后按当时额度重新核定）"
+ELLIPSIS_EN = "(each item worked out alone, sharing no cap room; decided again on the room left once documents are complete)"
 
 
 def _readings_and_notes() -> list[dict[str, Any]]:
@@ -82,3 +90,43 @@ def test_r8_is_named_on_an_invention_patent_only_where_its_amount_was_rounded(po
     assert _readings_block(rounded, "p1") == ["R2", "R4", "R6", "R8", "R9", "R19", "R30"]
     en = explain(policy, engine.evaluate(policy, claim(item("invention_patent_grant", "p1"))), lang="en")
     assert "R8:" not in en
+
+
+# --- the summary's line for an article with a provisional amount ----------------------------------------------------
+
+
+def _granted_and_incomplete() -> dict[str, Any]:
+    # l1: 100,000.00 × 50% = 50,000.00 granted; n1: 60,000.00 × 50% = 30,000.00, under the project's 5万, its sealed
+    # receipt copies missing: incomplete, provisionally 30,000.00
+    return claim(
+        item("pledge_loan_interest", "l1"),
+        item("navigation_project", "n1", documents=["fee_receipts"]),
+    )
+
+
+def test_an_articles_provisional_amount_is_a_clause_after_a_comma(policy: engine.CompiledPolicy) -> None:
+    d = engine.evaluate(policy, _granted_and_incomplete())
+    line = f"    第六条：2 项（其中核定 1 项），核定 50,000.00 元，另暂核 30,000.00 元{ELLIPSIS}\n"
+    line_en = f"    第六条: 2 item(s) (1 of them granted), granted CNY 50,000.00, plus CNY 30,000.00 provisional {ELLIPSIS_EN}\n"
+    assert line in explain(policy, d)
+    assert line in explain(policy, d.to_dict())  # a recorded decision's summary is written by its own loop
+    assert line_en in explain(policy, d, lang="en")
+    assert line_en in explain(policy, d.to_dict(), lang="en")
+    only = engine.evaluate(policy, claim(item("navigation_project", "n1", documents=["fee_receipts"])))
+    assert f"    第六条：1 项，未予核定，另暂核 30,000.00 元{ELLIPSIS}\n" in explain(policy, only)
+    assert "、另暂核" not in explain(policy, only, format="md")
+
+
+# --- a per-unit amount's ceiling on the count -----------------------------------------------------------------------
+
+
+def test_the_ceiling_on_a_count_is_written_with_the_counts_unit() -> None:
+    cases = load_case_file(ROOT / "tests" / "fixtures" / "localities" / "OT13.cases.yaml")
+    case = next(c for c in cases if c.name == "7 个国家授权，最多计 5 个国家")
+    policy = engine.load_policy(ROOT / "tests" / "fixtures" / "localities" / "OT13.yaml")
+    d = decide_case(case, policy)
+    # 14.1: 20,000 per country of grant, at most 5 countries; 7 given: 5 × 20,000.00 = 100,000.00
+    assert "     每个国家 20,000.00 元 × 5 = 100,000.00 元（获得授权的国家数 7 个国家，最多计 5 个国家）\n" in explain(policy, d)
+    en = "     CNY 20,000.00 per unit × 5 = CNY 100,000.00 (countries of grant 7 countries, counted up to 5 countries)\n"
+    assert en in explain(policy, d, lang="en")
+    assert en in explain(policy, d.to_dict(), lang="en")

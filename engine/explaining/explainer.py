@@ -870,7 +870,7 @@ class Explainer:
                 "value": money(value),
                 "count_label": self.base_label(form, t, src, "count_computed"),
                 "count": lab.base_value(src, t, count),
-                "max": self.f_calc_per_unit_max(max_count=form.max_count) if form.max_count is not None else "",
+                "max": self.f_calc_per_unit_max(max_count=lab.base_value(src, t, form.max_count)) if form.max_count is not None else "",
             }
             if form.unit is None:
                 line = self.f_calc_per_unit(**fields)
@@ -1176,7 +1176,7 @@ class Explainer:
             for a, (n, amount, prov, approved) in ranked:
                 line = self.article_line(a, n, approved, money(amount))
                 if prov.quantize(CENT) != 0:
-                    line += self.sep + self.f_article_provisional(amount=money(prov))
+                    line += self.f_article_provisional(amount=money(prov))
                 out.append(w.summary_line(line, "article"))
 
     def article_line(self, article: str, n: Any, approved: Any, amount: str) -> str:
@@ -1861,7 +1861,7 @@ class Explainer:
                 ok = approved.get(a, 0 if v["amount"] == "0.00" else v["items"])
                 line = self.article_line(a, v["items"], ok, money(v["amount"]))
                 if v["provisional"] != "0.00":
-                    line += self.sep + self.f_article_provisional(amount=money(v["provisional"]))
+                    line += self.f_article_provisional(amount=money(v["provisional"]))
                 out.append(w.summary_line(line, "article"))
 
     def approved_by_article(self, d: Mapping[str, Any]) -> dict[str, int]:
