@@ -16,7 +16,7 @@ from conftest import ENTERPRISE_ID, claim, item
 from test_ledger_support import EXAMPLE_ROUND, commit_round, reverse_at_cli
 from test_ledger_support import run_cli as run
 
-from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from engine.core.i18n import tr
 from engine.records.ledger import Ledger, LedgerError, LedgerMissing, LedgerUrlError, check_finding, check_reversal, masked_url
 
@@ -737,6 +737,8 @@ def test_a_reversal_needs_its_date_and_finds_no_ledger_where_none_is(tmp_path: P
 def test_the_old_file_after_a_correction_is_told_apart_from_a_new_amendment(policy, tmp_path: Path) -> None:
     """A clerk corrected PG-2022-0002 (--replace), then re-ran the original workbook: told "commit the amended
     application as a replacement", she did, and the correction was undone. The three cases are now said apart."""
+    import json
+
     from engine.core.i18n import tr as said
     from engine.records.ledger import AlreadyCommitted
 
@@ -752,11 +754,27 @@ def test_the_old_file_after_a_correction_is_told_apart_from_a_new_amendment(poli
             ledger.commit(policy, other)
         assert ledger.stored_decision("PG-2022-0002")["items"][0]["amount"] == "20000.00"  # 40,000 × 50% (第六条第（二）项)
     today = __import__("datetime").date.today().isoformat()
+    # (said to a program in its own words: a caller of Ledger.commit was told to use the batch's --replace)
     assert said(old.value.args[0], "zh") == (
+        f"申请 PG-2022-0002 在台账中已更正：记录 2 是 {today} 对记录 1 的更正，本次提交的内容与被替换的记录 1 相同，是更正前的内容，"
+        "未记入。无需再提交；只有确要撤销该更正时，才作为替换提交：ledger.commit(policy, claim, replace=True)"
+    )
+    assert said(new.value.args[0], "zh").startswith(f"申请 PG-2022-0002 已以不同的内容记入台账：记录 2 是 {today} 对记录 1 的更正")
+    assert said(new.value.args[0], "en").endswith(
+        "If it is a further correction, commit it as a replacement: ledger.commit(policy, claim, replace=True); "
+        "if it is an older file, there is nothing to commit"
+    )
+    # the batch says the same case in the command line's words
+    (tmp_path / "first.json").write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
+    url = f"sqlite:///{tmp_path}/l.sqlite"
+    r = run(tmp_path, "--lang", "zh", "batch", "--policy", POLICY, "first.json", "-q", "--commit", "--ledger", url, "--out", "o")
+    assert r.returncode == EXIT_PARTIAL, r.stderr  # (every application failed)
+    error = json.loads((tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8"))
+    assert error["problems"][0]["said"]["zh"]["message"] == (
         f"申请 PG-2022-0002 在台账中已更正：记录 2 是 {today} 对记录 1 的更正，本次提交的内容与被替换的记录 1 相同，是更正前的内容，"
         "未记入。无需再提交；只有确要撤销该更正时，才作为替换提交（--replace）"
     )
-    assert said(new.value.args[0], "zh").startswith(f"申请 PG-2022-0002 已以不同的内容记入台账：记录 2 是 {today} 对记录 1 的更正")
+    assert error["problems"][0]["said"]["en"]["message"].endswith("only to undo the correction, commit it as a replacement (--replace)")
 
 
 def test_no_grant_to_reverse_is_told_apart(tmp_path: Path) -> None:

@@ -432,6 +432,15 @@ def _words(err: Exception) -> str:
     return err.args[0] if err.args and isinstance(err.args[0], Msg) else str(err)
 
 
+def _committed_words(err: AlreadyCommitted) -> str:
+    """Why the ledger did not commit the claim, in the command line's words (`--replace`): the ledger says its three
+    cases in a program's (`ledger.commit(policy, claim, replace=True)`), as the service says them in a request's."""
+    words = err.args[0] if err.args and isinstance(err.args[0], Msg) else None
+    if words is None or not words.key.startswith("ledger.already_committed"):
+        return _words(err)
+    return msg("batch." + words.key.removeprefix("ledger."), **words.params)
+
+
 def claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
     """A claim's problems, each placed where its input has it (line, or sheet and row) and named as the input spells it."""
     out = []
@@ -1066,7 +1075,7 @@ def decide_one(
     except EngineError as err:
         return error_record(rec, claim_problems(rec, err), err.summary)
     except AlreadyCommitted as err:
-        return error_record(rec, [{**rec.where, "field": "claim_id", "message": _words(err)}], msg("batch.error.committed"))
+        return error_record(rec, [{**rec.where, "field": "claim_id", "message": _committed_words(err)}], msg("batch.error.committed"))
     except LedgerBusyError:  # (held by another past its busy timeout: so would every application after it be)
         raise
     except LedgerError as err:

@@ -103,7 +103,8 @@ class LedgerMissing(LedgerError):
 
 
 class AlreadyCommitted(LedgerError):
-    """The claim id is committed with different content; commit it as a replacement."""
+    """The claim id is committed with different content; commit it as a replacement (`replace=True`). Its message
+    says so in a program's words; the batch says it as `--replace`, the service as `?replace=true`."""
 
 
 # --- migrations: each a list of statements; {id} {blob} are per backend ----------------
