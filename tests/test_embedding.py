@@ -383,6 +383,31 @@ def test_a_round_whose_output_cannot_be_written_raises_the_facades_output_error(
     assert "OutputError" in engine.__all__
 
 
+def test_the_outer_layers_errors_say_themselves_in_the_language_named(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    """`err.said("zh")` was an EngineError's and a Problem's only: an InputError, an OutputError or a LedgerError had
+    no `said` (AttributeError), and a RenderError said its words in English whatever the reader's language."""
+    with pytest.raises(engine.InputError) as no_input:
+        engine.run_batch(policy, tmp_path / "nope.jsonl", tmp_path / "o", quiet=True, report=False, without_ledger=True)
+    assert no_input.value.said("en") == f"{tmp_path / 'nope.jsonl'}: no such file or folder"
+    assert no_input.value.said("zh") == f"{tmp_path / 'nope.jsonl'}：文件或文件夹不存在"
+    taken = tmp_path / "out"
+    taken.write_text("a file where the folder should be", encoding="utf-8")
+    with pytest.raises(engine.OutputError) as no_output:
+        engine.run_batch(policy, ROOT / "examples" / "round_2021.jsonl", taken, quiet=True, report=False, without_ledger=True)
+    assert no_output.value.said("zh").endswith(f"{taken}：已存在，但不是文件夹")
+    with pytest.raises(engine.LedgerError) as no_ledger:
+        engine.Ledger(f"sqlite:///{tmp_path}/none.sqlite", create=False)
+    assert no_ledger.value.said("zh").startswith(f"sqlite:///{tmp_path}/none.sqlite 处没有台账：")
+    decision = engine.evaluate(policy, example())
+    with pytest.raises(engine.RenderError) as no_format:
+        engine.explain(policy, decision, format="pdf")
+    assert no_format.value.said("zh") == "无法识别的格式 'pdf'；可用的格式为：text、md、html、json"
+    assert no_format.value.said("en") == "unknown format 'pdf'; expected one of text, md, html, json"
+    with engine.use_language("zh"):  # str() in the reader's language, as docs/embedding.md says of every one of them
+        assert str(no_format.value) == "无法识别的格式 'pdf'；可用的格式为：text、md、html、json"
+    assert isinstance(no_format.value, ValueError)  # (as it was: a program catching ValueError still catches it)
+
+
 def test_load_policy_given_a_folder_names_where_a_folder_of_versions_is_read() -> None:
     """`load_policy("policies")` said "not a regular file (a folder): only a text file is read", and nothing of the
     PolicySet that reads a folder of versions (as the command line's --policy DIR does)."""

@@ -195,6 +195,20 @@ def _more_severity(unnamed: list[Problem]) -> str:
     return "error" if not unnamed or any(p.severity == "error" for p in unnamed) else "warning"
 
 
+class SaidError(Exception):
+    """An error made with one message (a `Msg`; the outer layers' `InputError`, `OutputError`, `LedgerError`,
+    `RenderError`): `str(err)` says it in the reader's language, `err.said("zh")` in the one named, as an
+    `EngineError` says itself. An error made with other text (a library's words) says that text in any language."""
+
+    def __str__(self) -> str:
+        return tr(self.args[0]) if self.args and isinstance(self.args[0], Msg) else super().__str__()
+
+    def said(self, lang: str | None = None) -> str:
+        """The error as `str()` says it, in `lang` ("zh", "en"; default: the reader's language)."""
+        with use_language(lang):
+            return str(self)
+
+
 @dataclass
 class EngineError(Exception):
     """Base of the errors the engine raises on bad input."""

@@ -59,6 +59,7 @@ from jinja2.tests import TESTS as DEFAULT_TESTS
 from markupsafe import Markup, soft_str
 
 from engine.core.characters import unshown_character
+from engine.core.errors import SaidError
 from engine.core.i18n import Msg, msg
 
 #: Time one render of policy-supplied templates may take (a report: plus REPORT_SECONDS_PER_ROW per application).
@@ -162,8 +163,9 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PRINTF = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?(.)")
 
 
-class RenderError(ValueError):
-    """A language, format or policy override the renderer cannot use; the message says what is expected."""
+class RenderError(SaidError, ValueError):
+    """A language, format or policy override the renderer cannot use; the message says what is expected, in the
+    reader's language (`str(err)`) or the one named (`err.said("zh")`): it was said in English whatever the reader's."""
 
 
 class LimitError(SecurityError):

@@ -60,8 +60,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from engine.core.errors import EngineError, json_kind
-from engine.core.i18n import Msg, msg, tr
+from engine.core.errors import EngineError, SaidError, json_kind
+from engine.core.i18n import Msg, msg
 from engine.core.quantities import amount_slip, date_slip, format_money, round_units
 from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, closest, parse_claim, text_problem
 from engine.deciding.decision import Decision, in_engine_context
@@ -82,11 +82,9 @@ def default_url() -> str:
     return os.environ.get(LEDGER_ENV) or f"sqlite:///{DEFAULT_PATH}"
 
 
-class LedgerError(Exception):
-    """A ledger operation that cannot be done as asked (not a crash); its message (a `Msg`) said in the reader's language."""
-
-    def __str__(self) -> str:
-        return tr(self.args[0]) if self.args and isinstance(self.args[0], Msg) else super().__str__()
+class LedgerError(SaidError):
+    """A ledger operation that cannot be done as asked (not a crash); its message (a `Msg`) said in the reader's
+    language (`str(err)`), or in the one named (`err.said("zh")`)."""
 
 
 class LedgerBusyError(LedgerError):

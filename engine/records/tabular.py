@@ -39,7 +39,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
-from engine.core.errors import format_path, json_kind, json_reason, os_reason
+from engine.core.errors import SaidError, format_path, json_kind, json_reason, os_reason
 from engine.core.i18n import Msg, clip_text, language, languages, lookup, msg, tr
 from engine.core.identifiers import number_cell_problem
 from engine.core.quantities import NONE_WORDS, whole_written
@@ -103,14 +103,7 @@ JSONL_MAX_LINE = 2 * 1024 * 1024
 CLAIM_ID_LABEL = Text("申请编号", "application id")
 
 
-class _Said(Exception):
-    """An error made with a `Msg`: `str(error)` says it in the reader's language (`engine.core.i18n.language()`)."""
-
-    def __str__(self) -> str:
-        return tr(self.args[0]) if self.args and isinstance(self.args[0], Msg) else super().__str__()
-
-
-class InputError(_Said):
+class InputError(SaidError):
     """The input as a whole cannot be read (unknown format, missing sheet, unknown columns, over a limit, no application)."""
 
     #: each problem of an input refused for several at once (`refused`), its place in its words; empty for one
@@ -149,7 +142,7 @@ class Label(Msg):
         return (Label, (self.text,))
 
 
-class OutputError(_Said):
+class OutputError(SaidError):
     """An output path that cannot be created or written (a file where a folder should be, no permission)."""
 
 
