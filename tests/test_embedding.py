@@ -126,6 +126,36 @@ def test_parse_claim_the_ledger_and_matching_take_any_mapping_as_evaluate_does(p
     assert matched["matches"][0]["answers"] == engine.Matching([versions]).match(profile, 1).to_dict()["matches"][0]["answers"]
 
 
+def read_only(value: Any) -> Any:
+    """`value` with every mapping in it a read-only view (a frozen request body, as some web frameworks hand it)."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: read_only(v) for k, v in value.items()})
+    return [read_only(v) for v in value] if isinstance(value, list) else value
+
+
+def test_a_read_only_mapping_inside_a_claim_is_read_as_a_dict(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    """Only the claim itself was read as any Mapping: one inside it (the applicant, an item) was refused as
+    "items[0] (item p1): mappingproxy({...}) is not of type 'object'", a mapping said not to be one. Read as the dict
+    of its items, it is decided as the plain data is: 804,200.00 (p1's 4,200.00 and the rest, as above)."""
+    frozen = read_only(example())
+    assert isinstance(frozen["items"][0], MappingProxyType) and isinstance(frozen["applicant"], MappingProxyType)
+    assert engine.evaluate(policy, frozen).total == Decimal("804200.00")
+    parsed = engine.parse_claim(policy, frozen)
+    assert parsed.raw == example() and type(parsed.raw["items"][0]) is dict  # `raw`: the data as dicts
+    with engine.Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger:
+        assert ledger.commit(policy, frozen).status == "committed"
+        assert ledger.commit(policy, example()).status == "already_committed"  # the same application
+    profile = engine.loads_json((ROOT / "examples" / "profile_match_2021.json").read_text(encoding="utf-8"))
+    versions = engine.PolicySet.load(ROOT / "policies" / "pinggu_2020.yaml")
+    matched = engine.Matching([versions]).match(read_only(profile), 1).to_dict()
+    assert matched["matches"][0]["answers"] == engine.Matching([versions]).match(profile, 1).to_dict()["matches"][0]["answers"]
+    # what is wrong inside a view is said at its place, as in a dict
+    wrong = read_only({**example(), "items": [{**example()["items"][0], "official_fees_paid": "8400.005"}]})
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, wrong)
+    assert [p.path for p in caught.value.problems] == [("items", 0, "official_fees_paid")]
+
+
 TYPED_PROGRAM = """
 from collections.abc import Mapping
 from decimal import Decimal

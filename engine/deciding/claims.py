@@ -938,6 +938,20 @@ def _raw_clean(data: Any) -> bool:
     return container([data], -1)  # the root as the one child of a list above it
 
 
+def _as_dicts(value: Any) -> Any:
+    """`value` with each Mapping in it read as the dict of its items, as `parse_claim` reads the claim's own (a
+    read-only view inside a claim was refused as "mappingproxy(...) is not of type 'object'", a mapping said not to be
+    one); `value` itself where it holds none. Only for data `_raw_problems` passed, so its depth is bounded."""
+    if isinstance(value, Mapping):
+        as_dict = {key: _as_dicts(child) for key, child in value.items()}
+        same = type(value) is dict and all(as_dict[key] is child for key, child in value.items())
+        return value if same else as_dict
+    if type(value) is list:
+        as_list = [_as_dicts(child) for child in value]
+        return value if all(a is b for a, b in zip(as_list, value, strict=True)) else as_list
+    return value
+
+
 def _raw_problems(data: Any) -> list[Problem]:
     """What would trip the schema validator itself: deep nesting, huge size, non-JSON values, NaN."""
     problems: list[Problem] = []
@@ -1741,8 +1755,8 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
     `incomplete` naming it -- never a silent False or 0.
 
     Any Mapping is read as the dict of its items (a read-only view, a web framework's frozen mapping: it was refused
-    as "mappingproxy(...) is not of type 'object'", a mapping said not to be one); `raw` is then that dict.
-    """
+    as "mappingproxy(...) is not of type 'object'", a mapping said not to be one); `raw` is then that dict. So is one
+    inside the claim (`_as_dicts`), off the plain dict's path: a claim of plain dicts and lists is never copied."""
     if type(data) is not dict and isinstance(data, Mapping):
         data = dict(data)
     if not partial and type(data) is dict:
@@ -1761,7 +1775,10 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
         raise ClaimError([Problem(msg("claim.not_object", kind=json_kind(data)), file=file, code="claim")], msg("claim.invalid"))
     # raw bounds first (they protect the validators), then "fast accept, slow explain": a claim the
     # compiled checker accepts has no schema errors; otherwise jsonschema lists them as it always did
-    problems = [] if _raw_clean(data) else _raw_problems(data)
+    problems: list[Problem] = []
+    if not _raw_clean(data):  # (a mapping inside that is no dict is read as one, off the clean walk's path)
+        problems = _raw_problems(data)
+        data = data if problems else _as_dicts(data)
     if not problems and not fast_schema_ok(policy, data):
         problems = schema_problems(policy, data, partial)
     if partial:
