@@ -682,6 +682,28 @@ def test_parse_claim_json_places_each_problem_in_its_text(policy: engine.Compile
     assert (p.code, p.line, p.path) == ("syntax", line, ("items", 1, "annual_interest_paid"))
 
 
+def test_a_claims_json_as_bytes_is_read_as_utf8_text(policy: engine.CompiledPolicy) -> None:
+    """A web framework hands its body over as bytes, which `json.loads` takes: `engine.loads_json` said "cannot use a
+    string pattern on a bytes-like object" and `engine.parse_claim_json` "argument should be integer or bytes-like
+    object, not 'str'" (TypeErrors from inside the decoder). Read as UTF-8 (a byte order mark skipped), the same claim."""
+    body = EXAMPLE.read_bytes()
+    assert engine.evaluate(policy, engine.parse_claim_json(policy, body)).total == Decimal("804200.00")
+    assert engine.parse_claim_json(policy, b"\xef\xbb\xbf" + body, file="body").claim_id == "PG-2022-0001"
+    assert engine.loads_json(b'{"fee": 12.34}') == {"fee": Decimal("12.34")}
+    with pytest.raises(engine.ClaimError) as caught:  # (é in Latin-1: one byte, 0xE9, no UTF-8)
+        engine.parse_claim_json(policy, '{"claim_id": "é"}'.encode("latin-1"), file="body")
+    assert caught.value.said("en").splitlines()[1] == "body: (document): not valid JSON: the text is not UTF-8"
+    assert caught.value.said("zh").splitlines()[1] == "body: （整个文件）：不是有效的 JSON：文字不是 UTF-8 编码"
+    with pytest.raises(ValueError, match="can't decode byte 0xe9"):
+        engine.loads_json('"é"'.encode("latin-1"))
+    with pytest.raises(TypeError) as wrong:  # a claim already read as data: named, with where it goes
+        engine.parse_claim_json(policy, example())  # type: ignore[arg-type]
+    assert str(wrong.value) == (
+        "parse_claim_json() takes JSON text (a str, or UTF-8 bytes), not dict: a claim already read as data is given to "
+        "engine.parse_claim or engine.evaluate"
+    )
+
+
 def test_a_codes_name_written_in_a_claim_says_the_code(policy: engine.CompiledPolicy) -> None:
     """`"kind": "企业"` was "not one of the values", then "one of: 企业（enterprise）, …": the word written is the
     code's name, which the message now says, with the code to write."""

@@ -855,13 +855,29 @@ def _duplicate(text: str, start: int = 0) -> DuplicateKeyError:
     return DuplicateKeyError(text, repeat, str(path[-1]), shown, first)
 
 
-def loads_json(text: str) -> Any:
+def json_text(text: Any, call: str) -> str:
+    """The JSON text a program handed to `call`: text, or bytes read as UTF-8 (a web framework's body, which
+    `json.loads` takes too; a byte order mark before it skipped, as the service and the command line skip it).
+    Bytes that are not UTF-8 are a UnicodeDecodeError, a ValueError as every other refusal of the text; anything
+    else a TypeError naming what to give (bytes said "cannot use a string pattern on a bytes-like object")."""
+    if isinstance(text, bytes | bytearray | memoryview):
+        return bytes(text).decode("utf-8-sig")
+    raise TypeError(
+        f"{call}() takes JSON text (a str, or UTF-8 bytes), not {type(text).__name__}: a claim already read as data "
+        "is given to engine.parse_claim or engine.evaluate"
+    )
+
+
+def loads_json(text: str | bytes) -> Any:
     """Claim JSON with exact numbers: 12.34 becomes Decimal('12.34'); NaN and Infinity are rejected; an
     object repeating a key is a DuplicateKeyError placing the repeat; a number written with an exponent
     is an ExponentNumber and -0 is Decimal('-0'), both refused by `parse_claim` with their path.
 
-    Every failure is a ValueError (json's own JSONDecodeError included), never a RecursionError.
+    Every failure is a ValueError (json's own JSONDecodeError included), never a RecursionError. Bytes are read as
+    UTF-8 (`json_text`).
     """
+    if type(text) is not str:
+        text = json_text(text, "loads_json")
     try:
         return _DECODER.decode(text)
     except _Repeated:
@@ -2558,13 +2574,20 @@ def not_claim_json(exc: ValueError, file: str | None) -> ClaimJsonError:
     return ClaimJsonError([problem], msg("loading.summary.cannot_parse"))
 
 
-def parse_claim_json(policy: CompiledPolicy, text: str, *, file: str | None = None) -> Claim:
+def parse_claim_json(policy: CompiledPolicy, text: str | bytes, *, file: str | None = None) -> Claim:
     """`parse_claim(policy, loads_json(text))`, the same claim, decoded in one step when it can be.
 
     Raises ClaimError with every problem placed at its line and column in `text` (`file` names it): a
     ClaimJsonError (also a ValueError) for text that is not claim JSON. It raised `loads_json`'s errors and
     problems placed nowhere: a program had to place them itself, as the command line and the service did.
+    Bytes are read as UTF-8 (a web framework's body; they were a TypeError from inside the intake); bytes that are
+    not UTF-8 are a ClaimJsonError too.
     """
+    if type(text) is not str:
+        try:
+            text = json_text(text, "parse_claim_json")
+        except UnicodeDecodeError as exc:
+            raise not_claim_json(exc, file) from None
     fast = _intake(policy)
     if fast is not None:
         claim = fast.from_text(text)
