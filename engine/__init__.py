@@ -136,5 +136,13 @@ def evaluate(
 ) -> Decision:
     """Decide a claim (plain data or a parsed `Claim`) under `policy`, after `history` (`Grant`s, or their dict
     form, checked as a claim's own `history` is: ClaimError naming each problem)."""
-    parsed = claim_for(policy, claim)
+    try:
+        parsed = claim_for(policy, claim)
+    except AttributeError:  # (off the path: a policy that is none was "'str' object has no attribute 'claim_facts'")
+        if not isinstance(policy, CompiledPolicy):
+            raise TypeError(_NOT_A_POLICY.format(call="evaluate", kind=type(policy).__name__)) from None
+        raise
     return evaluate_claim(policy, parsed, checked_history(policy, history, parsed.claim_id), trace=trace)
+
+
+_NOT_A_POLICY = "{call}() takes a loaded policy (engine.load_policy(path), or engine.PolicySet.load(path).pick(claim)), not {kind}"

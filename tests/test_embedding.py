@@ -704,6 +704,33 @@ def test_a_claims_json_as_bytes_is_read_as_utf8_text(policy: engine.CompiledPoli
     )
 
 
+def test_a_policy_or_a_set_given_where_another_is_taken_says_what_to_give(policy: engine.CompiledPolicy) -> None:
+    """A policy's path handed to `evaluate` was "'str' object has no attribute 'claim_facts'"; a version handed to
+    `Matching` "'CompiledPolicy' object has no attribute 'covering'" at the first match, a set alone "'PolicySet'
+    object is not iterable"."""
+    with pytest.raises(TypeError) as path:
+        engine.evaluate("policies/pinggu_2020.yaml", example())  # type: ignore[arg-type]
+    assert str(path.value) == (
+        "evaluate() takes a loaded policy (engine.load_policy(path), or engine.PolicySet.load(path).pick(claim)), not str"
+    )
+    with pytest.raises(TypeError) as version:
+        engine.Matching([policy])  # type: ignore[list-item]
+    assert str(version.value) == (
+        "Matching() takes a list of PolicySets, one per measure, not of CompiledPolicy: engine.PolicySet.load(path), "
+        "or engine.PolicySet((policy,)) for one loaded version"
+    )
+    versions = engine.PolicySet((policy,))
+    with pytest.raises(TypeError, match=r"Matching\(\[versions\]\), not Matching\(versions\)"):
+        engine.Matching(versions)  # type: ignore[arg-type]
+    # what each names works: the example profile's l2 is eligible for 170,000.00 (as in docs/embedding.md)
+    profile = engine.loads_json((ROOT / "examples" / "profile_match_2021.json").read_text(encoding="utf-8"))
+    answers = engine.Matching([versions]).match(profile, 1).to_dict()["matches"][0]["answers"]
+    assert next(a for a in answers if a["item_id"] == "l2")["amount"] == {"low": "170000.00", "high": "170000.00"}
+    # and a profile's applicant given as a read-only view is named (it was "" for its id and name)
+    named = engine.Matching([versions]).match({**profile, "applicant": MappingProxyType(profile["applicant"])}, 1).to_dict()
+    assert (named["applicant_id"], named["name"]) == ("91110117MA01ABCD1F", "北京平谷示例科技有限公司")
+
+
 def test_a_codes_name_written_in_a_claim_says_the_code(policy: engine.CompiledPolicy) -> None:
     """`"kind": "企业"` was "not one of the values", then "one of: 企业（enterprise）, …": the word written is the
     code's name, which the message now says, with the code to write."""

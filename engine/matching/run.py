@@ -92,6 +92,18 @@ class Matching:
     #: claim-level facts for every profile that does not give them (the round's: `--claim-fact submission_date=...`)
     claim_facts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """A program's slip said as what to give: a PolicySet alone was "'PolicySet' object is not iterable", a
+        version "'CompiledPolicy' object has no attribute 'covering'" at the first match."""
+        if isinstance(self.sets, PolicySet):
+            raise TypeError("Matching() takes a list of PolicySets, one per measure: Matching([versions]), not Matching(versions)")
+        for given in self.sets:
+            if not isinstance(given, PolicySet):
+                raise TypeError(
+                    f"Matching() takes a list of PolicySets, one per measure, not of {type(given).__name__}: "
+                    "engine.PolicySet.load(path), or engine.PolicySet((policy,)) for one loaded version"
+                )
+
     @functools.cached_property
     def item_types(self) -> frozenset[str]:
         """Every item type some policy matched has: an item of another policy's type is left out of a policy's
@@ -143,8 +155,8 @@ class Matching:
             raise ClaimError([problem], msg("claim.invalid"))
         if self.claim_facts:  # (a profile's own value wins; its null -- not known -- leaves the round's)
             data = {**self.claim_facts, **{k: v for k, v in data.items() if v is not None or k not in self.claim_facts}}
-        applicant = data.get("applicant") if isinstance(data.get("applicant"), dict) else {}
-        assert isinstance(applicant, dict)
+        applicant = data.get("applicant") if isinstance(data.get("applicant"), Mapping) else {}  # (a read-only view: named)
+        assert isinstance(applicant, Mapping)
         profile_id = data.get("claim_id") if isinstance(data.get("claim_id"), str) else str(applicant.get("id", number))
         result = ProfileResult(str(profile_id), str(applicant.get("id", "")), str(applicant.get("name", applicant.get("id", ""))))
         pairs, result.errors = self.versions_for(data)
