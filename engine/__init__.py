@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import ClaimError, EngineError, InputLimitError, PolicyError, Problem
+from engine.core.i18n import msg as _msg
 from engine.core.i18n import use_language
 from engine.core.version import __version__ as __version__
 from engine.deciding.claims import Claim, checked_history, claim_for, claim_schema, loads_json, parse_claim, parse_claim_json
@@ -140,9 +141,6 @@ def evaluate(
         parsed = claim_for(policy, claim)
     except AttributeError:  # (off the path: a policy that is none was "'str' object has no attribute 'claim_facts'")
         if not isinstance(policy, CompiledPolicy):
-            raise TypeError(_NOT_A_POLICY.format(call="evaluate", kind=type(policy).__name__)) from None
+            raise TypeError(_msg("core.not_a_policy", call="evaluate", kind=type(policy).__name__)) from None
         raise
     return evaluate_claim(policy, parsed, checked_history(policy, history, parsed.claim_id), trace=trace)
-
-
-_NOT_A_POLICY = "{call}() takes a loaded policy (engine.load_policy(path), or engine.PolicySet.load(path).pick(claim)), not {kind}"

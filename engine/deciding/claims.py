@@ -862,10 +862,7 @@ def json_text(text: Any, call: str) -> str:
     else a TypeError naming what to give (bytes said "cannot use a string pattern on a bytes-like object")."""
     if isinstance(text, bytes | bytearray | memoryview):
         return bytes(text).decode("utf-8-sig")
-    raise TypeError(
-        f"{call}() takes JSON text (a str, or UTF-8 bytes), not {type(text).__name__}: a claim already read as data "
-        "is given to engine.parse_claim or engine.evaluate"
-    )
+    raise TypeError(msg("claim.json.not_text", call=call, kind=type(text).__name__))
 
 
 def loads_json(text: str | bytes) -> Any:

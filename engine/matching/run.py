@@ -96,13 +96,10 @@ class Matching:
         """A program's slip said as what to give: a PolicySet alone was "'PolicySet' object is not iterable", a
         version "'CompiledPolicy' object has no attribute 'covering'" at the first match."""
         if isinstance(self.sets, PolicySet):
-            raise TypeError("Matching() takes a list of PolicySets, one per measure: Matching([versions]), not Matching(versions)")
+            raise TypeError(msg("match.set_alone"))
         for given in self.sets:
             if not isinstance(given, PolicySet):
-                raise TypeError(
-                    f"Matching() takes a list of PolicySets, one per measure, not of {type(given).__name__}: "
-                    "engine.PolicySet.load(path), or engine.PolicySet((policy,)) for one loaded version"
-                )
+                raise TypeError(msg("match.not_sets", kind=type(given).__name__))
 
     @functools.cached_property
     def item_types(self) -> frozenset[str]:
