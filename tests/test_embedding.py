@@ -409,7 +409,9 @@ def test_a_round_whose_output_cannot_be_written_raises_the_facades_output_error(
     taken.write_text("a file where the folder should be", encoding="utf-8")
     with pytest.raises(engine.OutputError) as caught:
         engine.run_batch(policy, ROOT / "examples" / "round_2021.jsonl", taken, quiet=True, report=False, without_ledger=True)
-    assert str(caught.value) == f"--out {taken}: exists and is not a folder"
+    # (in a program's words: it said "--out PATH", the option of a command the program never ran)
+    assert str(caught.value) == f"output folder {taken}: exists and is not a folder"
+    assert caught.value.said("zh") == f"输出文件夹 {taken}：已存在，但不是文件夹"
     assert "OutputError" in engine.__all__
 
 

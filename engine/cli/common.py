@@ -436,14 +436,29 @@ def explanation_language(args: argparse.Namespace) -> str:
     return known_language(os.environ.get("POLICY_ENGINE_LANG")) or "zh"
 
 
+#: an output folder's problems, said to a program as "output folder PATH: ...", said here with the option naming it
+_OUT_FOLDER = ("sheet.out_not_folder", "sheet.out_cannot_create", "sheet.out_cannot_write", "sheet.out_is_input")
+
+
 def describe(exc: BaseException) -> str:
     """An exception's message in the reader's language: an EngineError says itself; another whose first argument is
-    a `Msg` (InputError, LedgerError, OutputError ...) is said again; anything else as it is."""
+    a `Msg` (InputError, LedgerError, OutputError ...) is said again (an output folder's as `--out PATH`, the option
+    the command was given it by); anything else as it is."""
     if isinstance(exc, EngineError):
         return str(exc)
     if exc.args and isinstance(exc.args[0], Msg):
-        return tr(exc.args[0])
+        return tr(_with_option(exc.args[0]))
     return str(exc)
+
+
+def _with_option(words: Msg) -> Msg:
+    """`words` with an output folder's problem (alone, or with the system's reason) said as `--out PATH`."""
+    if words.key in _OUT_FOLDER:
+        return msg("cli.out." + words.key.removeprefix("sheet.out_"), **words.params)
+    inner = words.params.get("message") if words.key == "sheet.with_reason" else None
+    if isinstance(inner, Msg) and inner.key in _OUT_FOLDER:
+        return msg(words.key, **{**words.params, "message": _with_option(inner)})
+    return words
 
 
 def say(text: str, *, err: bool = False, end: str = "\n") -> None:
