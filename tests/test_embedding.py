@@ -772,6 +772,28 @@ def test_a_yes_no_fact_written_as_text_says_what_to_write_in_both_languages(poli
     assert p.said("zh").endswith("应为 true 或 false，不加引号（表格中填“是”或“否”）")
 
 
+def test_an_id_written_as_a_number_says_the_text_to_write(policy: engine.CompiledPolicy) -> None:
+    """`"claim_id": 5` (a portal writing its ids as numbers) said "5 is not of type 'string'" and nothing expected.
+    The text to write is said where it is of the field's form; a date written 20220315 is not ("2022-03-15" is), and
+    is told nothing it would be refused for again."""
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, {**example(), "claim_id": 5})
+    [p] = caught.value.problems
+    assert (p.path, p.said("en")) == (
+        ("claim_id",),
+        "<input>: claim_id: 5 is not of type 'string'\n    expected text, in double quotes: \"5\"",
+    )
+    assert p.said("zh") == '<输入>: claim_id：5 的类型不对，应为文字（string）\n    应为 文字，加双引号："5"'
+    loan = example()
+    loan["items"][1]["loan_id"] = 20210301
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, loan)
+    assert caught.value.problems[0].said("en").endswith('expected text, in double quotes: "20210301"')
+    with pytest.raises(engine.ClaimError) as caught:
+        engine.evaluate(policy, {**example(), "submission_date": 20220315})
+    assert caught.value.problems[0].expected is None
+
+
 def test_explain_takes_the_format_by_the_name_the_command_line_and_the_service_give_it(policy: engine.CompiledPolicy) -> None:
     """`engine.explain(..., fmt=...)` named the format otherwise than `--format` and the service's `format`: `format=`
     is the documented name now, `fmt=` is still taken (the same text), and both given is a TypeError naming both."""

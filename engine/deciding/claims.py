@@ -1398,6 +1398,11 @@ def _schema_problem(
     whole = whole_written(quoted) if quoted is not None and error.validator_value == "integer" else None
     if whole is not None:  # `"2021年"`, `"２０２１"` (a Chinese input method's full width): the number to write
         return path, msg("input.not_whole", value=_clip(repr(error.instance))), msg("claim.slip.quoted_number_fix", fix=whole)
+    as_text = str(error.instance) if error.validator == "type" and type(error.instance) in (int, Decimal) else None
+    if as_text is not None and error.validator_value == "string" and (pattern is None or re.search(pattern, as_text)):
+        # `"claim_id": 5` (a portal writing an id as a number): the text to write, where it is of the field's form
+        # (a date written 20220315 is not: "2022-03-15" is); it was jsonschema's sentence alone
+        return path, message, msg("claim.slip.text_fix", fix=json.dumps(as_text))
     if error.validator == "type" and error.validator_value == "boolean" and not isinstance(error.instance, bool):
         # `"yes"`, `"是"`, `1`: what to write, in both languages (the English was jsonschema's sentence alone)
         return path, message, msg("claim.slip.boolean_fix")
