@@ -91,3 +91,18 @@ def test_lint_exits_1_on_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["lint", str(bad)]) == EXIT_INVALID
     assert "error" in capsys.readouterr().out
     assert main(["lint", str(POLICY_PATH)]) == EXIT_OK  # the Pinggu policy lints clean
+
+
+def test_serve_given_no_folder_of_policies_says_which_slip_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`serve --policies` mistyped, and given the policy file itself, each said "<path> is not a folder": a folder
+    that is not there is said so, and a file is told the folder to give (the one it is in)."""
+    missing, file = tmp_path / "polcies", tmp_path / "pinggu.yaml"
+    file.write_text("policy: {}\n", encoding="utf-8")
+    assert main(["--lang", "en", "serve", "--policies", str(missing), "--port", "0"]) == EXIT_INVALID
+    assert capsys.readouterr().err.splitlines()[1] == (
+        f"{missing}: (document): no such folder (check its name and path): give the folder that holds the policy files"
+    )
+    assert main(["--lang", "zh", "serve", "--policies", str(file), "--port", "0"]) == EXIT_INVALID
+    assert capsys.readouterr().err.splitlines()[1] == (
+        f"{file}: （整个文件）：这是一个文件，而不是文件夹：请给出存放政策文件的文件夹（{tmp_path}）"
+    )

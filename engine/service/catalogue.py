@@ -115,11 +115,15 @@ def clauses(policy: CompiledPolicy) -> list[dict[str, Any]]:
 def load_catalogue(folder: str | Path, generation: int = 1) -> Catalogue:
     """Every *.yaml directly in `folder`, grouped by policy id; PolicyError with every problem of every file."""
     root = Path(folder)
-    if not root.is_dir():
-        raise PolicyError(
-            [Problem(msg("service.policy.not_folder", folder=str(root)), file=str(root), code="service.policies")],
-            msg("service.policy.no_folder"),
+    if not root.is_dir():  # (each was "nope is not a folder", said of a folder mistyped as of a file given for one)
+        said = (
+            msg("service.policy.file_not_folder", parent=str(root.parent))
+            if root.is_file()
+            else msg("service.policy.missing_folder")
+            if not root.exists()
+            else msg("service.policy.not_folder", folder=str(root))
         )
+        raise PolicyError([Problem(said, file=str(root), code="service.policies")], msg("service.policy.no_folder"))
     files = sorted(p for p in root.glob("*.yaml") if p.is_file())
     problems: list[Problem] = []
     if not files:
