@@ -21,6 +21,7 @@ from conftest import ROOT
 from test_ledger_support import BACKENDS, make_ledger_url
 
 import engine
+from engine.core.i18n import tr
 
 EXAMPLE = ROOT / "examples" / "claim_enterprise_2021.json"
 APPLICANT = "91110117MA01ABCD1F"
@@ -621,6 +622,25 @@ def test_another_connection_holding_the_ledger_past_the_busy_timeout_is_a_ledger
                 other.commit(policy, example())
             assert "0.3 s" in str(caught.value) and isinstance(caught.value, engine.LedgerError)
         assert other.commit(policy, example()).status == "committed"  # (and once it is free, as ever)
+
+
+def test_a_ledger_told_to_wait_no_time_it_can_wait_says_what_to_give(tmp_path: Path) -> None:
+    """`busy_seconds=-1` was taken, and a thread of a shared Ledger then waited for ever (a lock's -1 is "no timeout"),
+    what the busy timeout is there to stop; NaN, infinity and "5" were taken too, and failed later or never."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    for wrong in (-1, float("nan"), float("inf"), "5", True):
+        with pytest.raises(ValueError) as caught:
+            engine.Ledger(url, busy_seconds=wrong)  # type: ignore[arg-type]
+        assert str(caught.value) == (
+            f"busy_seconds={wrong!r}: give the seconds to wait for a ledger held by another connection, a finite number "
+            "0 or more (default 120; 0: not at all)"
+        )
+    assert tr(caught.value.args[0], "zh") == (
+        "busy_seconds=True：请给出等待被其他连接占用的台账的秒数，为 0 或更大的有限数（默认 120；0 表示不等待）"
+    )
+    for right in (0, 2.5):
+        with engine.Ledger(url, busy_seconds=right) as ledger:
+            assert ledger.busy_seconds == right
 
 
 def test_a_ledger_waits_for_another_connection_as_long_as_it_is_told(policy: engine.CompiledPolicy, tmp_path: Path) -> None:

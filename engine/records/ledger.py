@@ -42,6 +42,7 @@ import datetime as _dt
 import difflib
 import hashlib
 import json
+import math
 import os
 import re
 import sqlite3
@@ -250,6 +251,11 @@ class _ConnLock:
 
     def release(self) -> None:
         self.lock.release()
+
+
+def _seconds(value: Any) -> bool:
+    """Whether `value` is a time to wait: a finite number 0 or more (not a bool, not text)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
 def _busy(seconds: float) -> LedgerBusyError:
@@ -1041,6 +1047,8 @@ class Ledger:
 
     def __init__(self, url: str | None = None, *, create: bool = True, busy_seconds: float | None = None) -> None:
         self.url = url or default_url()
+        if busy_seconds is not None and not _seconds(busy_seconds):  # (-1 waited for ever: a lock's "no timeout")
+            raise ValueError(msg("ledger.busy_seconds", value=repr(busy_seconds), default=BUSY_SECONDS))
         #: how long an SQLite ledger's statement waits for another connection's lock (default `BUSY_SECONDS`; a
         #: service's, at most its request's time limit); work with a deadline of its own waits no longer (`until`)
         self.busy_seconds = busy_seconds
