@@ -93,9 +93,16 @@ def test_lint_exits_1_on_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["lint", str(POLICY_PATH)]) == EXIT_OK  # the Pinggu policy lints clean
 
 
-def test_serve_given_no_folder_of_policies_says_which_slip_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_given_no_folder_of_policies_says_which_slip_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`serve --policies` mistyped, and given the policy file itself, each said "<path> is not a folder": a folder
     that is not there is said so, and a file is told the folder to give (the one it is in)."""
+    from engine.service.drain import HEAD_SECONDS_ENV
+
+    for name in ("POLICY_ENGINE_LANG", HEAD_SECONDS_ENV):  # (serve sets them for its workers: taken out after)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     missing, file = tmp_path / "polcies", tmp_path / "pinggu.yaml"
     file.write_text("policy: {}\n", encoding="utf-8")
     assert main(["--lang", "en", "serve", "--policies", str(missing), "--port", "0"]) == EXIT_INVALID
