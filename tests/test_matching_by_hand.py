@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ENTERPRISE_ID, ENTERPRISE_NAME, ROOT, patent_number
+from conftest import APPLICANTS, ENTERPRISE_ID, ENTERPRISE_NAME, ROOT, patent_number
 
 from engine.cli import main
 from engine.deciding.history import Grant
@@ -38,15 +38,7 @@ def pinggu() -> CompiledPolicy:
 
 
 def enterprise(**facts: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": ENTERPRISE_ID,
-        "name": ENTERPRISE_NAME,
-        "kind": "enterprise",
-        "registered_in_district": True,
-        "actually_operating": True,
-        "pays_tax_in_district": True,
-        "roles": [],
-    }
+    out: dict[str, Any] = {**APPLICANTS["enterprise"], "roles": []}
     out.update(facts)
     return {k: v for k, v in out.items() if v is not ...}
 

@@ -603,16 +603,8 @@ class _Compiler:
                     too_much = msg("loading.compile.expressions_too_large", limit=MAX_EXPRESSION_TEXT)
                     self.error(path, too_much, msg("loading.compile.expressions_too_large_expected"), code="too_large")
                 return None
-        line, _ = self.src.where(path)
         try:
-            compiled = compile_expression(
-                source,
-                self.resolver(types, allow_item),
-                f"{self.src.file}:{line}",
-                self.fact_types(types, allow_item),
-                names,
-                self.parameters,
-            )
+            compiled = self.compile_at(source, path, types, allow_item, names)
         except ExpressionError as exc:
             hint = exc.hint
             if len(path) > 1 and path[-2] in ("per", "counting") and getattr(exc.message, "key", None) == "loading.expr.unknown_name":
@@ -627,6 +619,14 @@ class _Compiler:
         self.check_enum_literals(compiled, path, types)
         return compiled
 
+    def compile_at(self, source: str, path: Path_, types: list[str] | None, allow_item: bool, names: Iterable[str]) -> CompiledExpression:
+        """`source` compiled against the facts, computed names and parameters seen at `path` (its line names it on a
+        runtime error). Raises ExpressionError."""
+        line, _ = self.src.where(path)
+        return compile_expression(
+            source, self.resolver(types, allow_item), f"{self.src.file}:{line}", self.fact_types(types, allow_item), names, self.parameters
+        )
+
     def param_condition(
         self, condition: str | None, path: Path_, types: list[str] | None, allow_item: bool, names: Iterable[str]
     ) -> CompiledExpression | None:
@@ -635,16 +635,8 @@ class _Compiler:
         trace records look-ups) or when it does not compile on its own. Counted against the policy's expression text."""
         if condition is None or len(condition) > MAX_SOURCE_CHARS or self.expression_text + len(condition) > MAX_EXPRESSION_TEXT:
             return None
-        line, _ = self.src.where(path)
         try:
-            compiled = compile_expression(
-                condition,
-                self.resolver(types, allow_item),
-                f"{self.src.file}:{line}",
-                self.fact_types(types, allow_item),
-                names,
-                self.parameters,
-            )
+            compiled = self.compile_at(condition, path, types, allow_item, names)
         except ExpressionError:
             return None
         self.expression_text += len(condition)
