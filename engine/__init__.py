@@ -27,10 +27,18 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import ClaimError, EngineError, InputLimitError, PolicyError, Problem
-from engine.core.i18n import msg as _msg
 from engine.core.i18n import use_language
 from engine.core.version import __version__ as __version__
-from engine.deciding.claims import Claim, checked_history, claim_for, claim_schema, loads_json, parse_claim, parse_claim_json
+from engine.deciding.claims import (
+    Claim,
+    checked_history,
+    claim_for,
+    claim_schema,
+    loads_json,
+    parse_claim,
+    parse_claim_json,
+    refuse_what_is_no_policy,
+)
 from engine.deciding.decision import Decision, ItemDecision, Reason
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant
@@ -139,8 +147,8 @@ def evaluate(
     form, checked as a claim's own `history` is: ClaimError naming each problem)."""
     try:
         parsed = claim_for(policy, claim)
-    except AttributeError:  # (off the path: a policy that is none was "'str' object has no attribute 'claim_facts'")
-        if not isinstance(policy, CompiledPolicy):
-            raise TypeError(_msg("core.not_a_policy", call="evaluate", kind=type(policy).__name__)) from None
+    except (AttributeError, TypeError):  # (off the path: a policy that is none was "'str' object has no attribute
+        # 'claim_facts'"; parse_claim's own refusal would name parse_claim, which the program did not call)
+        refuse_what_is_no_policy(policy, "evaluate")
         raise
     return evaluate_claim(policy, parsed, checked_history(policy, history, parsed.claim_id), trace=trace)

@@ -844,3 +844,18 @@ def test_the_reports_error_row_is_the_facades_and_draws_its_words(policy: engine
     row = engine.ReportError("row 7", "not valid JSON", ["row 7:1:3: expected a value"])
     page = engine.render_report(policy, [engine.evaluate(policy, example()), row], "en")
     assert "not valid JSON" in page and "row 7:1:3: expected a value" in page
+
+
+@pytest.mark.parametrize("given", ["claim first", "a path", "None"])
+def test_parse_claim_given_no_policy_says_what_it_takes(policy: engine.CompiledPolicy, given: str) -> None:
+    """`parse_claim(claim, policy)` (the arguments swapped) said "a claim must be an object, not an object"; a policy
+    file's path or None for the policy raised AttributeError ('str' object has no attribute 'claim_facts')."""
+    claim = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    args = {"claim first": (claim, policy), "a path": ("policies/pinggu_2020.yaml", claim), "None": (None, claim)}[given]
+    kind = {"claim first": "dict", "a path": "str", "None": "NoneType"}[given]
+    with pytest.raises(TypeError) as caught:
+        engine.parse_claim(*args)
+    assert str(caught.value) == (
+        f"parse_claim() takes a loaded policy (engine.load_policy(path), or engine.PolicySet.load(path).pick(claim)), not {kind}"
+    )
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__

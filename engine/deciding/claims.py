@@ -1765,6 +1765,13 @@ def _grant_data(grant: Any) -> Any:
     return {**grant._asdict(), "consumes": uses}
 
 
+def refuse_what_is_no_policy(policy: Any, call: str) -> None:
+    """A TypeError saying what `call` takes, when what it was given for the policy is none (the arguments swapped, a
+    policy file's path)."""
+    if not isinstance(policy, CompiledPolicy):
+        raise TypeError(msg("core.not_a_policy", call=call, kind=type(policy).__name__)) from None
+
+
 def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, partial: bool = False) -> Claim:
     """Validate and convert one claim. Raises ClaimError listing every problem with its path.
 
@@ -1778,7 +1785,11 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
     if type(data) is not dict and isinstance(data, Mapping):
         data = dict(data)
     if not partial and type(data) is dict:
-        fast = _intake(policy)
+        try:
+            fast = _intake(policy)
+        except AttributeError:  # (off the path: a path or None given for the policy)
+            refuse_what_is_no_policy(policy, "parse_claim")
+            raise
         claim = fast.from_data(data) if fast is not None else None
         if claim is not None:
             return claim
@@ -1789,6 +1800,7 @@ def parse_claim(policy: CompiledPolicy, data: Any, *, file: str | None = None, p
         said = msg("claim.not_this_claim", kind=file_kinds.named(kind), fix=file_kinds.read_by(kind))
         problem = Problem(said, file=file, code="claim", expected=msg("claim.not_this_claim_expected"))
         raise ClaimError([problem], msg("claim.invalid"))
+    refuse_what_is_no_policy(policy, "parse_claim")  # (`parse_claim(claim, policy)` said "a claim must be an object, not an object")
     if not isinstance(data, Mapping):
         raise ClaimError([Problem(msg("claim.not_object", kind=json_kind(data)), file=file, code="claim")], msg("claim.invalid"))
     # raw bounds first (they protect the validators), then "fast accept, slow explain": a claim the
