@@ -1130,7 +1130,7 @@ def test_an_item_whose_cap_the_items_before_it_used_up_is_not_eligible(pinggu: C
     got = answers(pinggu, data)
     assert (got["l1"].answer, got["l1"].low) == (ELIGIBLE, Decimal("300000.00"))
     assert got["l2"].answer == NOT_ELIGIBLE and [r.check for r in got["l2"].reasons] == ["pledge-annual-cap"]
-    assert got["l2"].reasons[0].says.zh == "封顶额度已用尽：每家企业每年享受贴息补助最高不超过30万元"
+    assert got["l2"].reasons[0].says.zh == "封顶额度已用尽（每家企业每年享受贴息补助最高不超过30万元）"
     used = Grant("H-1", "i0", "patent-insurance", ENTERPRISE_ID, 2021, Decimal("100000.00"),
                  (Consumption("cap", "insurance-annual-cap", (ENTERPRISE_ID, 2021), Decimal("100000.00")),))  # fmt: skip
     a = answers(pinggu, claim(item("patent_insurance", "i1", premium_paid=...)), (used,))["i1"]

@@ -73,7 +73,7 @@ def test_r21_names_a_cap_used_up_as_the_explanation_does(policy: engine.Compiled
         item("pledge_loan_interest", "l2", loan_id="B", annual_interest_paid="100000.00"),
     )
     zh = explain(policy, engine.evaluate(policy, data))
-    assert "     1) 第六条第（一）项：封顶额度已用尽：每家企业每年享受贴息补助最高不超过30万元\n" in zh
+    assert "     1) 第六条第（一）项：封顶额度已用尽（每家企业每年享受贴息补助最高不超过30万元）\n" in zh
     assert "     R21：因封顶被削减至 0 的事项不予支持（“封顶额度已用尽”），且不计为一次或一年。\n" in zh
 
 

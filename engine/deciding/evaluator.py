@@ -218,7 +218,8 @@ def reached(limit: Limit) -> Reason:
 
 def exhausted(cap: Cap) -> Reason:
     """The ground of an item a cap cut to nothing (refused: "cap exhausted"), as a decision and a match say it."""
-    return Reason("cap", cap.id, cap.cites, Text("封顶额度已用尽：" + cap.says.zh, "cap exhausted: " + cap.says.en))
+    # (the says in brackets: after the clause's "第六条第（一）项：" a second colon read as two heads, "…：封顶额度已用尽：每家…")
+    return Reason("cap", cap.id, cap.cites, Text(f"封顶额度已用尽（{cap.says.zh}）", f"cap exhausted ({cap.says.en})"))
 
 
 def _on_quantum(form: AmountForm, ctx: _Context) -> AmountForm:
