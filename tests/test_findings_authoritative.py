@@ -266,7 +266,7 @@ def test_a_dry_run_on_a_scratch_ledger_counts_the_findings_under_it(policy: engi
 
 def test_a_finding_from_the_ledger_is_explained_as_on_record_not_as_declared(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
     """The clerk's explanation of enterprise A's next application said the ledger's finding as if A had declared it:
-    ✗ 第十四条：…（申报事实：被认定弄虚作假套取资金的日期（无则留空）为2023-04-01、申报提交日期为2024-03-15）. The fact
+    ✗ 第十四条：…（申报事实：被认定弄虚作假套取资金的日期（无则留空）为 2023-04-01、申报提交日期为 2024-03-15）. The fact
     came from the ledger's findings (on_record: authoritative); the decision now names it in its `ledger` member
     (facts_on_record) and the explanation says it as on record (台账认定事实), the submission date still as declared.
     Found 2019-06-01, submitted 2022-03-15: inside the five years (R24), refused."""
@@ -284,15 +284,15 @@ def test_a_finding_from_the_ledger_is_explained_as_on_record_not_as_declared(pol
     assert stored is not None and stored["ledger"]["facts_on_record"] == {FACT: ["2019-06-01"]}
     zh = render.explain(policy, stored, lang="zh")
     [line] = [x for x in zh.splitlines() if x.lstrip().startswith("✗ 第十四条")]
-    assert f"（台账认定事实：{label}为2019-06-01；申报事实：" in line, line
-    assert line.endswith("为2022-03-15；限制期至 2024-06-01（含当日））"), line  # (the bar's end: 2019-06-01 + 5 years, R24)
+    assert f"（台账认定事实：{label}为 2019-06-01；申报事实：" in line, line
+    assert line.endswith("为 2022-03-15；限制期至 2024-06-01（含当日））"), line  # (the bar's end: 2019-06-01 + 5 years, R24)
     assert f"申报事实：{label}" not in zh
     en = render.explain(policy, stored, lang="en")
     assert f"(on record in the ledger: {words.en}: 2019-06-01; as claimed: " in en, en
     # the same date stated by the applicant, decided without a ledger: declared, as before
     own = engine.evaluate(policy, claim(patent(), claim_id="F-3", **{FACT: ["2019-06-01"]}))
     said = render.explain(policy, own, lang="zh")
-    assert f"（申报事实：{label}为2019-06-01；" in said and "台账认定事实" not in said
+    assert f"（申报事实：{label}为 2019-06-01；" in said and "台账认定事实" not in said
     # a batch deciding only, against the ledger: its decisions.jsonl line names the fact too, and explains it so
     (tmp_path / "c.json").write_text(json.dumps(claim(patent(), claim_id="F-4"), ensure_ascii=False), encoding="utf-8")
     import io
@@ -306,7 +306,7 @@ def test_a_finding_from_the_ledger_is_explained_as_on_record_not_as_declared(pol
         "status": "not_committed",
         "facts_on_record": {FACT: ["2019-06-01"]},
     }
-    assert f"（台账认定事实：{label}为2019-06-01；申报事实：" in render.explain(policy, line_of_batch, lang="zh")
+    assert f"（台账认定事实：{label}为 2019-06-01；申报事实：" in render.explain(policy, line_of_batch, lang="zh")
     # committed on two workers: each line, and the decision stored, name it as one process does
     claims = [claim(patent(patent_id=p), claim_id=f"W-{n}") for n, p in enumerate(("ZL202010000001.1", "ZL202010000777.3"))]
     (tmp_path / "w.jsonl").write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in claims), encoding="utf-8")
@@ -394,8 +394,8 @@ def test_ledger_finding_and_batch_on_the_command_line(policy: engine.CompiledPol
         ("en", "text"): "on record in the ledger: dates of findings that the applicant obtained funds by fraud: 2010-01-10, "
         "2019-06-01; as claimed: dates of findings that the applicant obtained funds by fraud: 2012-01-10; "
         "date the application was submitted: 2022-03-15",
-        ("zh", "text"): "台账认定事实：被认定弄虚作假套取资金的日期为2010-01-10、2019-06-01；"
-        "申报事实：被认定弄虚作假套取资金的日期为2012-01-10；申报提交日期为2022-03-15",
+        ("zh", "text"): "台账认定事实：被认定弄虚作假套取资金的日期为 2010-01-10、2019-06-01；"
+        "申报事实：被认定弄虚作假套取资金的日期为 2012-01-10；申报提交日期为 2022-03-15",
         ("en", "md"): "2010-01-10, 2019-06-01; as claimed: ",
         ("zh", "html"): "2010-01-10、2019-06-01；申报事实：",
     }

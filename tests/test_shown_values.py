@@ -56,7 +56,7 @@ def test_the_bar_says_when_it_ends(policy: Any, found: list[str], submitted: str
     zh, en = _bar_line(policy, decision, "zh"), _bar_line(policy, decision, "en")
     assert zh.startswith("✗" if barred else "✓")
     # the facts are shown on a held line too, once a value is: the finding on record and when its bar ended
-    assert f"申报提交日期为{submitted}；限制期至 {through}（含当日））" in zh
+    assert f"申报提交日期为 {submitted}；限制期至 {through}（含当日））" in zh
     assert f"date the application was submitted: {submitted}; barred through {through} (inclusive))" in en
 
 
@@ -65,8 +65,8 @@ def test_the_bar_of_rv_21_10_ended_the_day_before_its_submission(policy: Any) ->
     data = claim(item("china_patent_award"), fraud_finding_dates=["2017-03-14"], submission_date="2022-03-15")
     decision = engine.evaluate(policy, engine.parse_claim(policy, data))
     assert _bar_line(policy, decision, "zh") == (
-        "✓ 第十四条：因弄虚作假套取资金被认定之日起五年内不得申报（申报事实：被认定弄虚作假套取资金的日期为2017-03-14；"
-        "申报提交日期为2022-03-15；限制期至 2022-03-14（含当日））"
+        "✓ 第十四条：因弄虚作假套取资金被认定之日起五年内不得申报（申报事实：被认定弄虚作假套取资金的日期为 2017-03-14；"
+        "申报提交日期为 2022-03-15；限制期至 2022-03-14（含当日））"
     )
 
 

@@ -454,7 +454,7 @@ def explained(lang: str, fmt: str = "text", *items: dict[str, Any]) -> str:
 def test_each_type_is_shown_in_its_own_form_in_zh_and_en(fmt: str) -> None:
     zh, en = explained("zh", fmt), explained("en", fmt)
     # a percentage as the claim wrote it, not the fraction 0.0540 nor money
-    assert "贷款年利率为5.40%" in zh and "annual loan rate: 5.40%" in en
+    assert "贷款年利率为 5.40%" in zh and "annual loan rate: 5.40%" in en
     # the interest paid is money
     assert "已付利息 12,345.60 元" in zh and "interest paid CNY 12,345.60" in en
     # a band whose base is a count: "35 个国家，适用 30 个国家 以上档次", never "35.00 元 ... 30.00 元"
@@ -473,13 +473,13 @@ def test_a_count_of_units_is_shown_with_its_unit(fmt: str) -> None:
 def test_a_decimal_and_a_date_are_shown_in_their_own_form() -> None:
     zh = explained("zh", "text", loan(secured_share="0.4000", loan_date="2022-01-05"))
     en = explained("en", "text", loan(secured_share="0.4000", loan_date="2022-01-05"))
-    assert "质押担保比例为0.4000" in zh and "share secured: 0.4000" in en  # four places, as declared
-    assert "放款日为2022-01-05" in zh and "date of the loan: 2022-01-05" in en
+    assert "质押担保比例为 0.4000" in zh and "share secured: 0.4000" in en  # four places, as declared
+    assert "放款日为 2022-01-05" in zh and "date of the loan: 2022-01-05" in en
 
 
 def test_a_percentage_is_shown_with_its_declared_places() -> None:
     # "5%" is 0.05; the fact declares 2 places: shown 5.00%
-    assert "贷款年利率为5.00%" in explained("zh", "text", loan(loan_rate="5%"))
+    assert "贷款年利率为 5.00%" in explained("zh", "text", loan(loan_rate="5%"))
 
 
 # --- spreadsheets -----------------------------------------------------------------------------------------------

@@ -367,6 +367,7 @@ class Explainer:
         #: the applicant checks that show values beside their facts (`shows:`): the standing lines work them out
         self.showing = tuple(t for t in policy.applicant_checks if t.shows)
         self.f_fact_value = f("fact_value", "fact", "value")
+        self.f_fact_value_latin = f("fact_value_latin", "fact", "value")  # a value in digits or Latin letters
         self.f_fact_yes_no = f("fact_value_yes_no", "fact", "value")  # a yes/no fact, whose label is mostly a question
         self.f_missing_fact = f("missing_fact", "fact")
         self.f_calc_fixed = f("calc_fixed", "value")
@@ -725,9 +726,12 @@ class Explainer:
         if text is None:
             lab = self.lab
             used = facts_used(facts, I, A, C)
-            fv, yn = self.f_fact_value, self.f_fact_yes_no
+            yn, said = self.f_fact_yes_no, self.fact_said
             text = self.fact_sep.join(
-                (yn if type(v) is bool else fv)(fact=lab.fact_label(n, t), value=lab.fact_value(n, t, v)) for n, v in used.items()
+                yn(fact=lab.fact_label(n, t), value=lab.fact_value(n, t, v))
+                if type(v) is bool
+                else said(lab.fact_label(n, t), lab.fact_value(n, t, v))
+                for n, v in used.items()
             )
             if key is not None:
                 if len(self.facts_cache) >= MONEY_CACHE:
@@ -798,7 +802,14 @@ class Explainer:
         value = self.lab.shown_value(shown.get("type"), shown["value"])
         if "{value}" in label:
             return label.replace("{value}", value)
-        return self.f_fact_value(fact=label, value=value)
+        return self.fact_said(label, value)
+
+    def fact_said(self, label: str, value: str) -> str:
+        """A fact and its value (`事项发生日期为 2020-12-28`): a value that begins with a digit or a Latin letter is set
+        apart from the Chinese before it as an amount is (`金额为 1,500.00 元`); it was `日期为2020-12-28`."""
+        first = value[:1]
+        latin = first.isascii() and first.isalnum()
+        return (self.f_fact_value_latin if latin else self.f_fact_value)(fact=label, value=value)
 
     def who(self, rule: Any, ok: Any, kind: Any) -> str:
         key = (id(rule) if type(rule) is Recorded else rule.id, ok, kind)  # a recorded step states its own kinds and roles
