@@ -218,7 +218,7 @@ def reached(limit: Limit) -> Reason:
 
 def exhausted(cap: Cap) -> Reason:
     """The ground of an item a cap cut to nothing (refused: "cap exhausted"), as a decision and a match say it."""
-    # (the says in brackets: after the clause's "第六条第（一）项：" a second colon read as two heads, "…：封顶额度已用尽：每家…")
+    # (the says in brackets: after a clause's citation and its colon, a second colon read as two heads, "…：封顶额度已用尽：…")
     return Reason("cap", cap.id, cap.cites, Text(f"封顶额度已用尽（{cap.says.zh}）", f"cap exhausted ({cap.says.en})"))
 
 

@@ -309,7 +309,7 @@ def likely_year(policy: CompiledPolicy, data: Mapping[str, Any], known_types: Co
 
 
 def year_checks(policy: CompiledPolicy) -> list[Test]:
-    """The applicant's standing checks that read the funding year (第十一条's applied-in-the-following-year)."""
+    """The applicant's standing checks that read the funding year (a clause's "applied in the following year")."""
     return [t for t in policy.applicant_checks if "claim.funding_year" in t.expression.facts]
 
 

@@ -611,7 +611,7 @@ class Workbook:
 
     def policy_words(self, pid: str, version: str | None = None) -> str:
         """A policy as the workbook names it, in its language: its title (and version), as the notices head it --
-        `pinggu-ip-promotion 2020.1`, the id, was a code in the Chinese workbook's 政策 column."""
+        the id and version (`<policy-id> 2020.1`) were a code in the Chinese workbook's 政策 column."""
         policy = self.policies.get(pid)
         if policy is None:  # (not loaded: said as given)
             return " ".join(x for x in (pid, version) if x)
