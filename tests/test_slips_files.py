@@ -1621,17 +1621,23 @@ def test_a_slip_in_one_cell_is_not_said_as_excel_saving_the_file(tmp_path: Path,
     assert summary.failed == 1 and not any(getattr(w, "key", "").startswith("input.excel_resaved") for w in summary.warnings)
 
 
-def test_a_cell_that_cannot_be_read_is_said_with_the_application_s_other_problems(tmp_path: Path) -> None:
-    # an officer's sheet with 银牌 for the award level (a cell not read), the grant date 2021/6/18 and the fees
-    # 8,400元 (cells read, then refused by the claim) was told of 银牌 alone: the other two came a run later
+def _slipped_sheet(tmp_path: Path, first: dict[str, str], second: dict[str, str] | None = None) -> Path:
+    """The CODES round as an officer's CSV with the cells of its first (and second) row written as given."""
     names = list(CODES[0])
     rows = [[{**CODES[0], **part}[n] for n in names] for part in CODES]
-    rows[0][names.index("item.date")] = "2021/6/18"
-    rows[0][names.index("item.official_fees_paid")] = "8,400元"
-    rows[1][names.index("item.level")] = "银牌"
+    for row, cells in ((rows[0], first), (rows[1], second or {})):
+        for name, value in cells.items():
+            row[names.index(name)] = value
     src = tmp_path / "round.csv"
     with open(src, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([names, *rows])
+    return src
+
+
+def test_a_cell_that_cannot_be_read_is_said_with_the_application_s_other_problems(tmp_path: Path) -> None:
+    # an officer's sheet with 银牌 for the award level (a cell not read), the grant date 2021/6/18 and the fees
+    # 8,400元 (cells read, then refused by the claim) was told of 银牌 alone: the other two came a run later
+    src = _slipped_sheet(tmp_path, {"item.date": "2021/6/18", "item.official_fees_paid": "8,400元"}, {"item.level": "银牌"})
     assert _batch(tmp_path, src, "out", "--lang", "zh") == 3
     [error] = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     said = [(p["row"], p["field"], p["said"]["zh"]["message"]) for p in error["problems"]]
@@ -1644,14 +1650,7 @@ def test_a_cell_that_cannot_be_read_is_said_with_the_application_s_other_problem
 def test_an_unreadable_funding_year_under_several_versions_is_said_with_the_other_cells_problems(tmp_path: Path) -> None:
     # the same sheet with the funding year written 二〇二一, under the two versions (2021-2023 and 2024-2026): no version
     # could be chosen, so the date 2021/6/18 and the fees 8,400元 (problems under either version) were not said
-    names = list(CODES[0])
-    rows = [[{**CODES[0], **part}[n] for n in names] for part in CODES]
-    rows[0][names.index("claim.funding_year")] = "二〇二一"
-    rows[0][names.index("item.date")] = "2021/6/18"
-    rows[0][names.index("item.official_fees_paid")] = "8,400元"
-    src = tmp_path / "round.csv"
-    with open(src, "w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows([names, *rows])
+    src = _slipped_sheet(tmp_path, {"claim.funding_year": "二〇二一", "item.date": "2021/6/18", "item.official_fees_paid": "8,400元"})
     draft = str(ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml")
     args = ["--lang", "zh", "batch", "--policy", POLICY, "--policy", draft, str(src), "--out", str(tmp_path / "o"), "-q"]
     assert main([*args, "--ledger", f"sqlite:///{tmp_path / 'l.sqlite'}"]) == 3
