@@ -167,6 +167,53 @@ def shown_values(test: model.Test, I: Any, A: Any, C: Any) -> list[dict[str, Any
     return out
 
 
+#: `readings_named` kept by (the check's identity, the values of the facts its conditions read) -> (the check, the
+#: readings): the check held beside them, so its identity is not reused while kept; at most `_NAMED_KEPT`
+_NAMED: dict[tuple[Any, ...], tuple[model.Test, tuple[str, ...]]] = {}
+_NAMED_KEPT = 4096
+_NAMED_READS: dict[int, tuple[model.Test, tuple[tuple[int, str], ...]]] = {}
+_ABSENT = object()
+
+
+def readings_named(test: model.Test, I: Any, A: Any, C: Any) -> tuple[str, ...]:
+    """The readings a check's step names (for a check with readings chosen by a condition, `readings_when`): those it
+    always names, then each whose condition holds on the item. A condition that cannot be worked out (a fact not
+    given) does not hold. Worked out when the decision is written or explained, not when it is made; kept by the
+    values its conditions read (an explanation and the JSON of one item, and items alike, ask the same)."""
+    reads = _NAMED_READS.get(id(test))
+    if reads is None or reads[0] is not test:
+        if len(_NAMED_READS) >= _NAMED_KEPT:
+            _NAMED_READS.clear()
+        facts = dict.fromkeys(f for _, when in test.readings_when for f in when.facts)
+        spaces = {"item": 0, "applicant": 1, "claim": 2}
+        reads = _NAMED_READS[id(test)] = (test, tuple((spaces[f.split(".", 1)[0]], f.split(".", 1)[1]) for f in facts))
+    spaces_ = (I, A, C)
+    key = (id(test), *[dict.get(spaces_[k], name, _ABSENT) for k, name in reads[1]])
+    try:
+        kept = _NAMED.get(key)
+    except TypeError:  # (a value that cannot be a key: worked out each time)
+        return _readings_named(test, I, A, C)
+    if kept is not None and kept[0] is test:
+        return kept[1]
+    named = _readings_named(test, I, A, C)
+    if len(_NAMED) >= _NAMED_KEPT:
+        _NAMED.clear()
+    _NAMED[key] = (test, named)
+    return named
+
+
+def _readings_named(test: model.Test, I: Any, A: Any, C: Any) -> tuple[str, ...]:
+    out = list(test.readings)
+    for reading, when in test.readings_when:
+        try:
+            held = when.function(I, A, C) is True
+        except (MissingFact, ClaimError):
+            held = False
+        if held and reading not in out:
+            out.append(reading)
+    return tuple(out)
+
+
 def _rate_detail(form: model.RateAmount, detail: Any, I: Any, A: Any, C: Any) -> dict[str, Any]:
     """A rate form's base and rate as a step shows them (an amount's or a computed ceiling's): the detail is the base,
     or (base, key, rate) for a rate chosen by a scalar."""
@@ -314,6 +361,8 @@ def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any,
             shown = shown_values(test, I, A, C)
             if shown:
                 out["shows"] = shown
+        if test.readings_when:
+            out["readings"] = list(readings_named(test, I, A, C))
         return out
     if kind == "who":
         _, r, ok = step

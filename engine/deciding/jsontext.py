@@ -16,6 +16,7 @@ separators would need a second pass.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import date
@@ -282,7 +283,19 @@ def _check_frag(t: model.Test) -> _Fragments:
     f.c = ', "result": true, "missing_fact": null' + f.b  # the end of a check that held, or failed, with no fact missing
     f.d = ', "result": false, "missing_fact": null' + f.b
     f.write = _check_writer(f.a, facts.parts)
+    if t.readings_when:  # the readings it names on this item, after its words (as `step_to_dict` writes them)
+        f.write = functools.partial(_naming, t, f.write)
     return f
+
+
+def _naming(test: model.Test, write: Callable[[tuple[Any, Any, Any], str], str], S: tuple[Any, Any, Any], end: str) -> str:
+    """A check step's text with the readings it names on this item (`readings_when`) as its last key."""
+    return write(S, end[:-1] + _named(test, S) + "}")
+
+
+def _named(test: model.Test, S: tuple[Any, Any, Any]) -> str:
+    """The key of the readings a check names on an item (`readings_when`), after a comma."""
+    return ', "readings": ' + _strings(dec.readings_named(test, *S))
 
 
 #: the names a check step's writer reads (its source holds only these and names made in `_check_writer`)
@@ -568,6 +581,7 @@ class _ItemWriter:
             "STEP": _step,
             "CAP": _cap,
             "AMOUNT": _amount,
+            "NAMING": _named,
             "SCALARS": _scalars,
             "SYNC": _sync,
             "RULE": rule,
@@ -832,6 +846,25 @@ class _ItemWriter:
         lines += ["    " + x for x in own]
         return y
 
+    def check(self, s: str, obj: model.Test, step: tuple[Any, ...], same: str) -> str:
+        """A check step's text: its end fixed as the sample's when the step is the sample's own tuple. A check that
+        names readings by a condition (`readings_when`): its end without the closing brace, then the readings it
+        names on this item and the brace (as `_naming` writes them)."""
+        f = _CHECKS(obj)
+        assert f.facts is not None
+        cut = 1 if obj.readings_when else 0
+        c, d, b = (self.const(x[: len(x) - cut])[1:-1] for x in (f.c, f.d, f.b))
+        held = self.const(
+            (f.c if step[3] is None and step[2] is True else f.d if step[3] is None and step[2] is False else _check_end(step, f.b))[
+                : -cut or None
+            ]
+        )
+        end = f"{{({held[1:-1]} if {s} is {same} else {c} if {s}[3] is None and {s}[2] is True else {d} if {s}[3] is None and {s}[2] is False else CEND({s}, {b}))}}"
+        if not cut:
+            return self.const(f.a) + self.facts_object(f.facts.parts) + end
+        self.needs_S = True
+        return self.const(f.a) + self.facts_object(f.facts.parts) + end + f"{{NAMING({self.const(obj)[1:-1]}, S)}}" + self.const("}")
+
     def step(self, i: int, step: tuple[Any, ...]) -> str:
         kind, obj, s = step[0], step[1], f"s{i}"
         test = f"{s}[0] != {self.const(kind)[1:-1]} or {s}[1] is not {self.const(obj)[1:-1]}"
@@ -843,14 +876,7 @@ class _ItemWriter:
         else:
             self.tests.append(test)
         if kind == "check":
-            f = _CHECKS(obj)
-            assert f.facts is not None
-            c, d, b = (self.const(x)[1:-1] for x in (f.c, f.d, f.b))
-            held = self.const(
-                f.c if step[3] is None and step[2] is True else f.d if step[3] is None and step[2] is False else _check_end(step, f.b)
-            )
-            end = f"{{({held[1:-1]} if {s} is {same} else {c} if {s}[3] is None and {s}[2] is True else {d} if {s}[3] is None and {s}[2] is False else CEND({s}, {b}))}}"
-            return self.const(f.a) + self.facts_object(f.facts.parts) + end
+            return self.check(s, obj, step, same)
         if kind == "who" and obj is self.rule:
             fixed = self.const(_RESULT_END[step[2]] if step[2] is True or step[2] is False else _result_end(step[2]))[1:-1]
             return (

@@ -24,7 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.quantities import ROUNDING_MODES, format_money
 from engine.core.version import __version__
-from engine.deciding.decision import STATUSES, Decision, ItemDecision, facts_used, in_engine_context, json_value, shown_values
+from engine.deciding.decision import (
+    STATUSES,
+    Decision,
+    ItemDecision,
+    facts_used,
+    in_engine_context,
+    json_value,
+    readings_named,
+    shown_values,
+)
 from engine.explaining.catalogue import Catalogue, fill
 from engine.explaining.labels import CENT, MONEY_CACHE, Labels, to_decimal
 from engine.explaining.model import NOMARK, Line, Quote, SignOff
@@ -155,6 +164,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         "TAIL": ex.tail_text,
         "SHAPED": ex.shaped_text,
         "SHAPERS": ex.shapers_of,
+        "NAMED": ex.named_all,
         "KEEP_SHAPED": _keep,
         "EX": ex,
         "ITEM": w.item,
@@ -173,6 +183,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
     bits: list[str] = []
     runs: list[str] = []  # a run of checks: its text when all held, else each line (before the item's f-string)
     shapers: list[str] = [rule.id]
+    choosing: list[str] = []  # its checks that name some readings only where a condition holds (`readings_when`)
     group = -1
     in_order = True
     run: list[tuple[str, str, str]] = []  # (step, its line when held, its piece otherwise)
@@ -206,6 +217,8 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         other = f"STEP({s}, d, A, C, inapp, paid)"
         if kind == "check":
             shapers.append(obj.id)
+            if obj.id in ex.choosing:
+                choosing.append(s)
             run.append((s, w.line(ex.check(("check", obj, True, None), None, {}, {}, {}), True, "check"), other))
         elif kind == "amount" and obj.kind == "rate" and getattr(obj, "of_table", None) is None and obj.rate_table is None:
             # a simple rate (as `Explainer.amount` and `calc` write it), for items of the sample's type
@@ -273,7 +286,13 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
         grounds = "() if not reasons else reasons[0].check if len(reasons) == 1 else tuple([r.check for r in reasons])"
         earlier = f"not ({' or '.join(f's{i}[3]' for i in at)})" if at else "True"
         cut = " or ".join(f"s{i}[5] < s{i}[4]" for i in at if steps[i][0] == "cap") or "False"
-        key = f"(status, {grounds}, not missing_documents, missing_facts, provisional is None, EX.rounded, {earlier}, {cut})"
+        key = f"(status, {grounds}, not missing_documents, missing_facts, provisional is None, EX.rounded, {earlier}, {cut}"
+        key += ", named)" if choosing else ")"
+        naming, plus = [], ""
+        if choosing:  # (the readings those checks name on the item: gathered item by item whenever one is named)
+            naming = [f"    named = NAMED(({''.join(f'{c}[1], ' for c in choosing)}), item.facts, A, C)"]
+            shaped_when.append("named")
+            plus = " + named"
         kept: dict[Any, str] = {}
         code += [
             "    ident, t = item.id, item.type",
@@ -297,11 +316,12 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             "    if grant is not None:",
             "        ADD_GRANT(grant, inapp)",
             f"    tail = '' if status == 'granted' else TAIL(d, status, cites, A, C, {const(_why_layout(steps))}, inapp)",
+            *naming,
             f"    if {' or '.join(shaped_when)}:",
             f"        key = {key}",
             f"        shaped = {const(kept)}.get(key)",
             "        if shaped is None:",
-            f"            shaped = KEEP_SHAPED({const(kept)}, key, SHAPED(SHAPERS(d, {const(base)}, {const(at)})))",
+            f"            shaped = KEEP_SHAPED({const(kept)}, key, SHAPED(SHAPERS(d, {const(base)}{plus}, {const(at)})))",
             "        else:",
             "            EX.rounded = False  # (as `shapers_of` would have: read for this item)",
             "    else:",
@@ -366,6 +386,8 @@ class Explainer:
         self.shown_sep = str(m["shown_sep"])
         #: the applicant checks that show values beside their facts (`shows:`): the standing lines work them out
         self.showing = tuple(t for t in policy.applicant_checks if t.shows)
+        #: the item checks that name some readings only where a condition holds (`readings_when`), by id
+        self.choosing = frozenset(t.id for r in policy.rules for t in r.item_checks if t.readings_when)
         self.f_fact_value = f("fact_value", "fact", "value")
         self.f_fact_value_latin = f("fact_value_latin", "fact", "value")  # a value in digits or Latin letters
         self.f_fact_yes_no = f("fact_value_yes_no", "fact", "value")  # a yes/no fact, whose label is mostly a question
@@ -1290,6 +1312,8 @@ class Explainer:
                 group = g
             if k == "check":
                 add(s[1].id)
+                if s[1].id in self.choosing:
+                    shapers += self.named(s[1], I, A, C)
                 line = ok_lines.get(id(s[1])) if s[2] is True else None
             elif k == "who":
                 line = who_lines.get((id(s[1]), s[2], kind))
@@ -1332,6 +1356,17 @@ class Explainer:
         if shaped is not None:
             out.append(shaped)
         out.append(self.item_end)
+
+    def named(self, test: Any, I: Any, A: Any, C: Any) -> tuple[str, ...]:
+        """The decision-makers "id?reading" (Labels) of the readings a check names on this item where its policy
+        chooses some by a condition (`readings_when`): worked out for a decision just made, as its record states
+        them for a recorded one (`named`), so a decision and its record name the same."""
+        names = readings_named(test, I, A, C) if type(test) is Test else getattr(test, "named", ())
+        return tuple(f"{test.id}?{r}" for r in names)
+
+    def named_all(self, tests: tuple[Any, ...], I: Any, A: Any, C: Any) -> tuple[str, ...]:
+        """`named` of each check of a generated item writer that chooses readings by a condition, one after another."""
+        return tuple(n for t in tests for n in self.named(t, I, A, C))
 
     def shaped(self, ids: tuple[str, ...]) -> Any:
         """The readings-and-notes block of the decision-makers `ids` (kept by the ids as gathered)."""

@@ -142,6 +142,10 @@ class Labels:
             owners += [*rule.item_checks, *rule.item_document_checks, *rule.when, *rule.caps, *rule.limits]
         for o in owners:
             self.shapers[o.id] = (o.readings, o.notes)
+            # a check naming some readings only where a condition holds: each reading it may name on an item, by
+            # "id?reading" (`Explainer.named`; never an id: ids have no "?")
+            for r in (*o.readings, *(r for r, _ in getattr(o, "readings_when", ()))):
+                self.shapers[f"{o.id}?{r}"] = ((r,), ())
         # a behaviour of the engine by its name after "@" (never an id: ids have no "@"), as `Explainer.behaviours` adds it
         for name, said in p.behaviours.items():
             self.shapers["@" + name] = said

@@ -283,10 +283,11 @@ def _check(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     facts = tuple(given or ())
     result, missing = s["result"], s.get("missing_fact")
     objects = kept.objects
-    shows = s.get("shows")
-    if shows is not None:  # values shown beside the facts (`shows:`): the check's object kept with them too
-        key = ("check", _key(ident), _key(cites), _key(says), _key(list(facts)), _key(shows))
-        test = _kept(objects, key, ident, cites, says, facts, shows)
+    shows, named = s.get("shows"), s.get("readings")
+    if shows is not None or named is not None:  # values shown beside the facts (`shows:`), readings named on this
+        # item (`readings_when`): the check's object kept with them too
+        key = ("check", _key(ident), _key(cites), _key(says), _key(list(facts)), _key(shows), _key(named))
+        test = _kept(objects, key, ident, cites, says, facts, shows, named)
         if not (result is True or result is False or result is None) or not _plain(missing):
             kept.exact = False
         return ("check", test, result, missing)
@@ -309,13 +310,18 @@ def _check(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     return ("check", test, result, missing)
 
 
-def _kept(objects: dict[Any, Any], key: Any, ident: Any, cites: Any, says: Any, facts: tuple[Any, ...], shown: Any = None) -> Any:
-    """A check's object kept under its whole content (with the values it shows, `shown`, when it shows any)."""
+def _kept(
+    objects: dict[Any, Any], key: Any, ident: Any, cites: Any, says: Any, facts: tuple[Any, ...], shown: Any = None, named: Any = None
+) -> Any:
+    """A check's object kept under its whole content (with the values it shows, `shown`, when it shows any, and the
+    readings it names on the item, `named`, when its policy chooses some by a condition)."""
     test = objects.get(key)
     if test is None:
         test = objects[key] = Recorded(id=ident, cites=cites, says=says, expression=Recorded(facts=facts))
         if shown is not None:
             test.shown = shown
+        if named is not None:
+            test.named = tuple(r for r in named if type(r) is str) if isinstance(named, list) else ()
     return test
 
 

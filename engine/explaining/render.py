@@ -251,6 +251,8 @@ class Renderer:
                         key = f"{rule}#subject"
                     if isinstance(key, str):
                         ids.append(key)
+                        if kind == "check":  # the readings its policy names on this item by a condition (`readings_when`)
+                            ids += [f"{key}?{r}" for r in _list(s.get("readings")) if isinstance(r, str)]
             ids += [r["check"] for r in _list(item.get("reasons")) if isinstance(r, Mapping) and isinstance(r.get("check"), str)]
             ids += [x["cap"] for x in _list(item.get("ceilings")) if isinstance(x, Mapping) and isinstance(x.get("cap"), str)]
             ids += self._item_behaviours(item)

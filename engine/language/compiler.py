@@ -910,7 +910,8 @@ class _Compiler:
                     )
                 types = self.codes(check["applies_to"], doc["item_types"], path + ("applies_to",), "item type")
             says = Text(check["says"]["zh"], check["says"]["en"])
-            readings = tuple(check.get("readings", ()))
+            listed = check.get("readings", ())
+            readings = tuple(r for r in listed if isinstance(r, str))
             notes = self.note_refs(check, path)
             if "test" in check:
                 self.param_sink = []
@@ -919,13 +920,40 @@ class _Compiler:
                 if e is None:
                     continue
                 shows = self.shows(check.get("shows"), path + ("shows",), level == "applicant")
-                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types, notes, shows)
+                chosen = self.readings_when(listed, path + ("readings",), types, level == "item")
+                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types, notes, shows, chosen)
                 (applicant_checks if level == "applicant" else item_checks).append(test)
             else:
                 needs = self.document_needs(check["documents"], path + ("documents",), types, level == "item")
                 dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"], notes)
                 (applicant_doc_checks if level == "applicant" else item_doc_checks).append(dc)
         return applicant_checks, applicant_doc_checks, item_checks, item_doc_checks
+
+    def readings_when(
+        self, listed: Any, path: Path_, types: frozenset[str] | None, item_level: bool
+    ) -> tuple[tuple[str, CompiledExpression], ...]:
+        """A check's readings named only where their `when:` holds ({id, when} entries), each condition compiled as
+        its `test:` is. Item-level checks only: an applicant's standing is written by code that has no place for
+        them."""
+        out = []
+        for j, entry in enumerate(listed):
+            if not isinstance(entry, dict):
+                continue
+            if not item_level:
+                self.error(
+                    path + (j, "when"),
+                    msg("loading.compile.reading_when_item_only"),
+                    msg("loading.compile.level_item"),
+                    code="reading_when",
+                )
+                continue
+            e = self.expr(entry["when"], path + (j, "when"), sorted(types) if types is not None else None, allow_item=True)
+            if e is not None and e.type not in (None, "boolean"):
+                said = msg("loading.compile.when_must_yes", source=repr(e.source), type=e.type)
+                self.error(path + (j, "when"), said, msg("loading.compile.comparison_yes_fact"))
+            elif e is not None:
+                out.append((entry["id"], e))
+        return tuple(out)
 
     def shows(self, entries: Any, path: Path_, applicant: bool) -> tuple[Shown, ...]:
         """A check's `shows:`: each value's expression compiled as its `test:` is (over claim and applicant facts), and
@@ -1096,10 +1124,13 @@ class _Compiler:
 
     def reading_refs(self, refs: list[Any], path: Path_, known: dict[str, Path_]) -> None:
         for j, ref in enumerate(refs):
+            at = path + (j,)
+            if isinstance(ref, dict):  # a check's reading named where its `when` holds
+                ref, at = ref.get("id"), at + ("id",)
             if isinstance(ref, str) and ref not in known:
                 close = suggest_id(ref, known)
                 self.error(
-                    path + (j,),
+                    at,
                     msg("loading.compile.reading_among_policy_s", ref=repr(ref)),
                     _guess(close, msg("loading.compile.reading_id") if known else msg("loading.compile.readings_list")),
                     code="unknown_reading",

@@ -269,6 +269,13 @@ def _same_name(a: Any, b: Any) -> bool:
     return _same(a, b)
 
 
+def _same_name_in(name: Any, names: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether `name` is one of `names` as `same_name` compares them (an applicant among an item's right holders)."""
+    if name in names:  # (mostly written the same: no folding then)
+        return True
+    return any(_same_name(name, other) for other in names)
+
+
 def _count(values: list[Any] | tuple[Any, ...]) -> int:
     return len(values)
 
@@ -344,6 +351,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "latest_on_or_before": _latest_on_or_before,
     "first": _first,
     "same_name": _same_name,
+    "same_name_in": _same_name_in,
     "patent_kind": cn_patent_kind,
     "count": _count,
     "len": _count,
@@ -511,6 +519,7 @@ RESULT_KINDS: dict[str, frozenset[str]] = {
     "latest_on_or_before": frozenset({DATE, NONE}),
     "patent_kind": frozenset({TEXT}),
     "same_name": frozenset({BOOL}),
+    "same_name_in": frozenset({BOOL}),
 }
 
 _DATE_ARG = (frozenset({DATE}), None, "date")
@@ -535,6 +544,7 @@ ARGUMENT_KINDS: dict[str, tuple[tuple[frozenset[str], frozenset[str] | None, str
     "first": ((frozenset({LIST, TEXT}), None, "list"),),
     "patent_kind": ((frozenset({TEXT}), None, "text"),),
     "same_name": ((frozenset({TEXT, NONE}), None, "text"), (frozenset({TEXT, NONE}), None, "text")),
+    "same_name_in": ((frozenset({TEXT, NONE}), None, "text"), (frozenset({LIST}), frozenset({TEXT}), "string_list")),
     "abs": ((frozenset({NUM}), None, "number"),),
 }
 

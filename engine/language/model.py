@@ -93,6 +93,9 @@ class Test:
     #: values derived from its facts, shown beside them (`shows:`; applicant-level checks): computed when a decision
     #: is written or explained, never while it is made
     shows: tuple[Shown, ...] = ()
+    #: readings named only on the items where a condition holds (`readings: [{id, when}]`; item-level checks):
+    #: each (reading id, condition), worked out when a decision is written or explained, never while it is made
+    readings_when: tuple[tuple[str, CompiledExpression], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -263,7 +263,15 @@ class _Index(PolicyVisitor):
 
     def visit_check(self, test: model.Test, at: Site) -> None:
         self.checks[test.id] = (test.cites, test.expression.source, test.kinds, None if at.rule is None else test.item_types)
-        self.shapes(msg("coverage.enc.check", id=test.id), test.cites, test.readings, test.notes)
+        what = msg("coverage.enc.check", id=test.id)
+        known = what in self.shaped  # (a check of several rules is visited once for each)
+        self.shapes(what, test.cites, test.readings, test.notes)
+        if test.readings_when and not known:  # a reading named only where a condition holds: said with it (a new condition is a change)
+            cites, readings, notes = self.shaped[what]
+            chosen = tuple(msg("diff.w.reading_when", id=r, when=e.source) for r, e in test.readings_when)
+            self.shaped[what] = (cites, readings + chosen, notes)
+            for r, _ in test.readings_when:
+                self.clause_of.setdefault(r, test.cites)
 
     def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         needs = ", ".join(x.doc for x in check.needs)
@@ -389,9 +397,10 @@ class _Differ:
         for what in [w for w in n if w in o]:
             (_, ra, na), (cites, rb, nb) = o[what], n[what]
             for kind, x, y in (("readings", ra, rb), ("notes", na, nb)):
-                if x != y:
+                if x != y:  # (said as lists: in the reader's separator, a reading's condition in the reader's words)
                     a, b = ", ".join(x) or msg("diff.w.none"), ", ".join(y) or msg("diff.w.none")
-                    self.add(cites, kind, what, a, b, msg(f"diff.shaped.{kind}", what=what, old=a, new=b))
+                    said = msg(f"diff.shaped.{kind}", what=what, old=list(x) or a, new=list(y) or b)
+                    self.add(cites, kind, what, a, b, said)
 
     def sections(self) -> None:
         """Every other top-level section (and the rest of the header), entry by entry: an entry added, removed or
