@@ -9,6 +9,10 @@
 - The summary's line for an article joins what it granted and what it provisionally works out as two clauses with
   "，" (it joined them with the list mark 、: 核定 300,000.00 元、另暂核 15,000.00 元).
 - A per-unit amount's ceiling on the count is written as the count is: 7 个国家，最多计 5 个国家 (it said 最多计 5).
+
+Session 41's review:
+- The claim's funding year, a fact the engine requires, is said among a check's facts as the header says it: 申报年度为
+  2021 年度 (it said 申报年度为 2021, a bare number); in English it stays "funding year: 2021".
 """
 
 from __future__ import annotations
@@ -131,3 +135,19 @@ def test_the_ceiling_on_a_count_is_written_with_the_counts_unit() -> None:
     en = "     CNY 20,000.00 per unit × 5 = CNY 100,000.00 (countries of grant 7 countries, counted up to 5 countries)\n"
     assert en in explain(policy, d, lang="en")
     assert en in explain(policy, d.to_dict(), lang="en")
+
+
+# --- the funding year among a check's facts ------------------------------------------------------------------------
+
+
+def test_the_funding_year_among_a_checks_facts_is_said_as_a_year(policy: engine.CompiledPolicy) -> None:
+    # an item of 2020-12-28 in a claim for the funding year 2021: refused by 第十一条 (R6), its facts said
+    d = engine.evaluate(policy, claim(item("invention_patent_grant", "p1", date="2020-12-28")))
+    zh = explain(policy, d)
+    said = "事项发生日期为 2020-12-28；申报年度为 2021 年度"
+    assert f"     ✗ 第十一条：事项须发生在申报年度（上一年度）内（申报事实：{said}）\n" in zh
+    assert f"该条件满足方可支持。申报事实：{said}。" in zh
+    assert "申报年度：2021 年度\n" in zh  # the header, as before
+    assert f"申报事实：{said}" in explain(policy, d.to_dict())  # a recorded decision's facts alike
+    en = explain(policy, d, lang="en")
+    assert "(as claimed: date of the event: 2020-12-28; funding year: 2021)\n" in en

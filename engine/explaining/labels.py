@@ -27,6 +27,9 @@ CENT = Decimal("0.01")
 #: Fact types shown as numbers in their own form (`Labels.quantity`).
 QUANTITY_TYPES = frozenset({"money", "percent", "decimal", "count", "integer"})
 MONEY_CACHE = 20000  # formatted amounts kept per policy and language (bounded: a long batch sees many distinct amounts)
+#: the claim's funding year, a fact the engine itself requires (an integer): its value is a year, said as the header
+#: says it (`2021 年度`), where every other integer is a plain number
+FUNDING_YEAR = ("claim", None, "funding_year")
 
 
 def to_decimal(value: Any) -> Decimal | None:
@@ -68,6 +71,7 @@ class Labels:
         self.money_texts: dict[str, str] = {}  # an amount given as text (a recorded decision's), by that text
         # a zero to the cent is 0.00 or -0.00, whatever its exponent: by its sign (0 and -0 are equal keys)
         self.zero_texts = {sign: self.money_fmt(n=f"{Decimal(sign + '0').quantize(CENT):,}") for sign in ("", "-")}
+        self.year_fmt = catalogue.compile("funding_year_value", "year")
         self._tables()
         self._shapers()
 
@@ -250,12 +254,15 @@ class Labels:
         return "" if value is None else str(value)
 
     def fact_value(self, name: str, item_type: str | None, value: Any) -> str:
-        """A fact's value in the reader's words: each number in its own form (`quantity`), codes by their labels, yes/no."""
+        """A fact's value in the reader's words: each number in its own form (`quantity`), the claim's funding year as a
+        year (`2021 年度`), codes by their labels, yes/no."""
         if value is None:
             return str(self.catalogue.m["fact_absent"])
         ns, _, short = name.partition(".")
         key = (ns, item_type if ns == "item" else None, short)
         ftype = self.fact_types.get(key)
+        if key == FUNDING_YEAR and type(value) is int:  # 申报年度为 2021 年度, as the header's 申报年度：2021 年度
+            return self.year_fmt(year=value)
         if ftype in QUANTITY_TYPES:
             return self.quantity(ftype, value, self.fact_specs.get(key))
         if isinstance(value, list):
