@@ -13,6 +13,8 @@
 Session 41's review:
 - The claim's funding year, a fact the engine requires, is said among a check's facts as the header says it: 申报年度为
   2021 年度 (it said 申报年度为 2021, a bare number); in English it stays "funding year: 2021".
+- The HTML table of caps sets a cap's clause apart as the reader's language does: 每家企业每年享受贴息补助最高不超过30万元
+  （第六条第（一）项）, in full-width brackets without a space (it wrote the ASCII " (第六条第（一）项)" in Chinese too).
 """
 
 from __future__ import annotations
@@ -151,3 +153,17 @@ def test_the_funding_year_among_a_checks_facts_is_said_as_a_year(policy: engine.
     assert f"申报事实：{said}" in explain(policy, d.to_dict())  # a recorded decision's facts alike
     en = explain(policy, d, lang="en")
     assert "(as claimed: date of the event: 2020-12-28; funding year: 2021)\n" in en
+
+
+# --- the clause of a cap in the HTML table -------------------------------------------------------------------------
+
+
+def test_the_clause_of_a_cap_in_the_html_table_is_bracketed_as_its_language_brackets(policy: engine.CompiledPolicy) -> None:
+    # a loan of 100,000.00 interest: 50,000.00 under the year's 30万 of 第六条第（一）项
+    d = engine.evaluate(policy, claim(item("pledge_loan_interest", "l1")))
+    row = '<tr><td>每家企业每年享受贴息补助最高不超过30万元<span class="note">（第六条第（一）项）</span></td>'
+    row_en = '<tr><td>at most CNY 300,000 of interest subsidy per enterprise per year<span class="note"> (第六条第（一）项)</span></td>'
+    for decision in (d, d.to_dict()):
+        assert row in explain(policy, decision, format="html")
+        assert row_en in explain(policy, decision, lang="en", format="html")
+    assert row in engine.render_report(policy, [d])  # the reviewer's report draws the same body

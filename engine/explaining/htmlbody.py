@@ -19,6 +19,7 @@ from typing import Any
 
 from markupsafe import escape
 
+from engine.explaining.catalogue import fill
 from engine.explaining.model import Explanation
 
 
@@ -56,6 +57,8 @@ class BodyWriter:
 
         meta = find(m, "meta")
         self.c = c = str(escape(find(meta, "colon")))
+        #: a clause cited after words, as the reader's language sets it apart: （第六条第（一）项）, " (第六条第（一）项)"
+        self.paren = str(escape(find(meta, "paren")))
         self.h = str(escape(find(meta, "head_colon")))
         self.back = f'<p class="back no-print"><a href="#index">↑ {word("back_to_index")}</a></p>'
         self.summary_head = f'</header>\n\n<h3>{word("section_summary")}</h3>\n<p class="total">'
@@ -203,7 +206,7 @@ class BodyWriter:
                     else:
                         used = str(e(r.used))
                     w(
-                        f'<tr><td>{e(r.label)} <span class="note">({e(r.cites)})</span></td>\n<td class="num">{e(r.ceiling)}</td>\n'
+                        f'<tr><td>{e(r.label)}<span class="note">{fill(self.paren, {"t": e(r.cites)})}</span></td>\n<td class="num">{e(r.ceiling)}</td>\n'
                         f'<td class="num">{used}</td>\n<td class="num">{e(r.left)}</td>\n<td class="num">{e(r.asked)}</td>\n'
                         f'<td class="num"><strong>{e(r.granted)}</strong></td></tr>\n'
                     )
