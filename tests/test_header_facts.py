@@ -77,4 +77,5 @@ def test_two_header_facts_are_written_as_the_dict_has_them(tmp_path: Path) -> No
     assert decision.to_dict()["claim_facts"] == {"submission_date": "2022-03-15", "funding_year": 2021}
     assert decision.to_json(indent=None) == json.dumps(decision.to_dict(), ensure_ascii=False) + "\n"
     header = _header(engine.explain(policy, decision, lang="zh"))
-    assert header[5:7] == ["申报提交日期：2022-03-15", "申报年度：2021"]  # (the funding year by its short name)
+    # the funding year by its short name, said as a year as the header's own line says it (申报年度：2021 年度)
+    assert header[5:7] == ["申报提交日期：2022-03-15", "申报年度：2021 年度"]
