@@ -154,7 +154,7 @@ def test_a_note_that_shaped_an_item_is_shown_with_its_words(policy: engine.Compi
     zh = _explained(policy, data, "zh")
     assert f"   适用口径说明：\n     N3：{N3_ZH}\n" in zh
     en = _explained(policy, data, "en")
-    assert "   Notes applied:\n     N3: Art. 6(5): the cost period must start on or after the alliance's founding day;" in en
+    assert "   Notes applied:\n     N3: 第六条(五): the cost period must start on or after the alliance's founding day;" in en
 
 
 def test_a_standing_refusal_shows_the_readings_of_the_standing_check(policy: engine.CompiledPolicy) -> None:
@@ -162,7 +162,7 @@ def test_a_standing_refusal_shows_the_readings_of_the_standing_check(policy: eng
     data = claim(item("ip_management_certification", "m1"), fraud_finding_dates=["2019-05-01"])
     en = _explained(policy, data, "en")
     assert "R24: 第十四条 five-year bar: it runs from the date of the finding to the same calendar date five years later" in en
-    assert "N6: Art. 14 findings on record in the ledger are authoritative" in en
+    assert "N6: 第十四条 findings on record in the ledger are authoritative" in en
 
 
 def test_a_decision_and_its_record_show_the_same_readings(policy: engine.CompiledPolicy) -> None:

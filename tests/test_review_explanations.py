@@ -167,3 +167,18 @@ def test_the_clause_of_a_cap_in_the_html_table_is_bracketed_as_its_language_brac
         assert row in explain(policy, decision, format="html")
         assert row_en in explain(policy, decision, lang="en", format="html")
     assert row in engine.render_report(policy, [d])  # the reviewer's report draws the same body
+
+
+# --- notes cite clauses by the measures' own numbering (review41) ---------------------------------------------------
+
+
+def test_every_note_cites_clauses_by_the_measures_own_numbering_in_both_languages() -> None:
+    """The English of N1-N12 cited "Art. 8", "Art. 5(1)", "Art. 4(3)" where every other English line (the readings,
+    the clauses, the explanations) cites 第八条, 第五条(一), 第四条第三款; and N12 named an expression, item.alliance_id."""
+    said = {r["id"]: r for r in _readings_and_notes()}
+    assert [rid for rid, r in said.items() if re.search(r"\bArt\. ?\d", r["en"])] == []
+    assert said["N1"]["en"].startswith("第八条's ceiling of CNY 100,000 is applied per service agency")
+    assert said["N11"]["en"].startswith("第四条第三款's first right holder is compared by name")
+    assert said["N9"]["en"].startswith("The referral of 第六条(四)第二款 names enterprises and IP right holders")
+    assert [rid for rid, r in said.items() if "item." in r["zh"] or "item." in r["en"]] == []
+    assert "按联盟编号累计，不论由哪家单位申报" in said["N12"]["zh"]

@@ -283,19 +283,25 @@ def _check_frag(t: model.Test) -> _Fragments:
     f.c = ', "result": true, "missing_fact": null' + f.b  # the end of a check that held, or failed, with no fact missing
     f.d = ', "result": false, "missing_fact": null' + f.b
     f.write = _check_writer(f.a, facts.parts)
-    if t.readings_when:  # the readings it names on this item, after its words (as `step_to_dict` writes them)
+    if t.readings_when or t.applies is not None:  # what it says of the item, after its words (as `step_to_dict`)
         f.write = functools.partial(_naming, t, f.write)
     return f
 
 
 def _naming(test: model.Test, write: Callable[[tuple[Any, Any, Any], str], str], S: tuple[Any, Any, Any], end: str) -> str:
-    """A check step's text with the readings it names on this item (`readings_when`) as its last key."""
-    return write(S, end[:-1] + _named(test, S) + "}")
+    """A check step's text with what it says of the item (`_said`) as its last keys."""
+    return write(S, end[:-1] + _said(test, S, end) + "}")
 
 
-def _named(test: model.Test, S: tuple[Any, Any, Any]) -> str:
-    """The key of the readings a check names on an item (`readings_when`), after a comma."""
-    return ', "readings": ' + _strings(dec.readings_named(test, *S))
+def _said(test: model.Test, S: tuple[Any, Any, Any], end: str) -> str:
+    """The keys of what a check says of an item beside its result, each after a comma, as `step_to_dict` writes
+    them: the readings it names (`readings_when`), and `"applies": false` on a held step it does not apply to.
+    `end`: the step's end (its result is read from it: the writers have its text, not its value)."""
+    named, applies = dec.said_on_item(test, *S)
+    out = ', "readings": ' + _strings(named) if test.readings_when else ""
+    if not applies and end.startswith(', "result": true'):
+        out += ', "applies": false'
+    return out
 
 
 #: the names a check step's writer reads (its source holds only these and names made in `_check_writer`)
@@ -581,7 +587,9 @@ class _ItemWriter:
             "STEP": _step,
             "CAP": _cap,
             "AMOUNT": _amount,
-            "NAMING": _named,
+            "SAID": _said,
+            "HELD": ', "result": true',
+            "NOT_HELD": "",
             "SCALARS": _scalars,
             "SYNC": _sync,
             "RULE": rule,
@@ -852,7 +860,7 @@ class _ItemWriter:
         names on this item and the brace (as `_naming` writes them)."""
         f = _CHECKS(obj)
         assert f.facts is not None
-        cut = 1 if obj.readings_when else 0
+        cut = 1 if obj.readings_when or obj.applies is not None else 0
         c, d, b = (self.const(x[: len(x) - cut])[1:-1] for x in (f.c, f.d, f.b))
         held = self.const(
             (f.c if step[3] is None and step[2] is True else f.d if step[3] is None and step[2] is False else _check_end(step, f.b))[
@@ -863,7 +871,9 @@ class _ItemWriter:
         if not cut:
             return self.const(f.a) + self.facts_object(f.facts.parts) + end
         self.needs_S = True
-        return self.const(f.a) + self.facts_object(f.facts.parts) + end + f"{{NAMING({self.const(obj)[1:-1]}, S)}}" + self.const("}")
+        result = f"({s}[2] is True and not {s}[3])"  # (`_said` reads whether it held from the end's text)
+        said = f"{{SAID({self.const(obj)[1:-1]}, S, HELD if {result} else NOT_HELD)}}"
+        return self.const(f.a) + self.facts_object(f.facts.parts) + end + said + self.const("}")
 
     def step(self, i: int, step: tuple[Any, ...]) -> str:
         kind, obj, s = step[0], step[1], f"s{i}"

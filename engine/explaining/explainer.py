@@ -28,6 +28,7 @@ from engine.deciding.decision import (
     STATUSES,
     Decision,
     ItemDecision,
+    applies_to_item,
     facts_used,
     in_engine_context,
     json_value,
@@ -215,7 +216,13 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             body.append("{" + const(ex.group_heads[g]) + "}")
             group = g
         other = f"STEP({s}, d, A, C, inapp, paid)"
-        if kind == "check":
+        if kind == "check" and obj.id in ex.applying:  # (its held line is the item's own: said by the loop's method)
+            shapers.append(obj.id)
+            if obj.id in ex.choosing:
+                choosing.append(s)
+            end_run()
+            body.append("{" + other + "}")
+        elif kind == "check":
             shapers.append(obj.id)
             if obj.id in ex.choosing:
                 choosing.append(s)
@@ -388,6 +395,8 @@ class Explainer:
         self.showing = tuple(t for t in policy.applicant_checks if t.shows)
         #: the item checks that name some readings only where a condition holds (`readings_when`), by id
         self.choosing = frozenset(t.id for r in policy.rules for t in r.item_checks if t.readings_when)
+        #: the item checks and conditions that may not apply to an item (`applies`): their held line is the item's own
+        self.applying = frozenset(t.id for r in policy.rules for t in (*r.item_checks, *r.when) if t.applies is not None)
         self.f_fact_value = f("fact_value", "fact", "value")
         self.f_fact_value_latin = f("fact_value_latin", "fact", "value")  # a value in digits or Latin letters
         self.f_fact_yes_no = f("fact_value_yes_no", "fact", "value")  # a yes/no fact, whose label is mostly a question
@@ -470,6 +479,8 @@ class Explainer:
         self.f_applicant = f("applicant_line", "name", "kind", "id")
         self.f_year = f("funding_year_value", "year")
         self.marks = {True: str(m["check_ok"]), False: str(m["check_fail"]), None: str(m["check_unknown"])}
+        self.mark_not_applicable = str(m["check_not_applicable"])
+        self.f_reason_not_applicable = f("reason_not_applicable", "cites", "says")
         self.status = m["status"]
         self.sentence_sep = str(m["sentence_sep"])
 
@@ -809,6 +820,19 @@ class Explainer:
             line += self.paren(t=given[0])
         if missing:
             line += self.paren(t=self.f_missing_fact(fact=self.lab.fact_label(missing, t)))
+        return line
+
+    @staticmethod
+    def applies(test: Any, I: Any, A: Any, C: Any) -> bool:
+        """Whether a check with `applies:` applied to the item: worked out for a decision just made, as its record
+        states it for a recorded one (`not_applicable`)."""
+        return applies_to_item(test, I, A, C) if type(test) is Test else not getattr(test, "not_applicable", False)
+
+    def not_applicable(self, test: Any, t: str | None, I: Any, A: Any, C: Any) -> str:
+        """A held check that did not apply to the item: its clause and words, 不适用, and the facts that say so."""
+        line = f"{self.mark_not_applicable} {self.f_reason_not_applicable(cites=test.cites, says=self.lab.label(test.says))}"
+        if test.expression.facts:
+            line += self.paren(t=self.given(test.expression.facts, t, I, A, C)[0])
         return line
 
     @staticmethod
@@ -1567,8 +1591,10 @@ class Explainer:
         if k == "amount":
             return self.amount(s, d)
         if k == "check":
+            if s[1].id in self.applying and s[2] is True and not s[3] and not self.applies(s[1], d.item.facts, A, C):
+                return w.line(self.not_applicable(s[1], d.item.type, d.item.facts, A, C), True, "check")
             piece = w.line(self.check(s, d.item.type, d.item.facts, A, C), s[2], "check")
-            if s[2] is True and not s[3]:
+            if s[2] is True and not s[3] and s[1].id not in self.applying:  # (one that may not apply: said per item)
                 self.ok_lines[id(s[1])] = piece
             return piece
         money = self.money

@@ -283,11 +283,13 @@ def _check(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
     facts = tuple(given or ())
     result, missing = s["result"], s.get("missing_fact")
     objects = kept.objects
-    shows, named = s.get("shows"), s.get("readings")
-    if shows is not None or named is not None:  # values shown beside the facts (`shows:`), readings named on this
-        # item (`readings_when`): the check's object kept with them too
-        key = ("check", _key(ident), _key(cites), _key(says), _key(list(facts)), _key(shows), _key(named))
+    shows, named, applies = s.get("shows"), s.get("readings"), s.get("applies")
+    if shows is not None or named is not None or applies is not None:  # values shown beside the facts (`shows:`),
+        # readings named on this item (`readings_when`), a test that did not apply: the check's object kept with them
+        key = ("check", _key(ident), _key(cites), _key(says), _key(list(facts)), _key(shows), _key(named), applies is False)
         test = _kept(objects, key, ident, cites, says, facts, shows, named)
+        if applies is False:
+            test.not_applicable = True
         if not (result is True or result is False or result is None) or not _plain(missing):
             kept.exact = False
         return ("check", test, result, missing)

@@ -915,15 +915,22 @@ class _Compiler:
             notes = self.note_refs(check, path)
             if "test" in check:
                 self.param_sink = []
-                e = self.expr(check["test"], path + ("test",), sorted(types) if types is not None else None, allow_item=level == "item")
+                e, applies = self.applying_test(check, path, sorted(types) if types is not None else None, level == "item", ())
                 self.check_uses[check["id"]], self.param_sink = tuple(self.param_sink), None
                 if e is None:
                     continue
                 shows = self.shows(check.get("shows"), path + ("shows",), level == "applicant")
                 chosen = self.readings_when(listed, path + ("readings",), types, level == "item")
-                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types, notes, shows, chosen)
+                test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types, notes, shows, chosen, applies)
                 (applicant_checks if level == "applicant" else item_checks).append(test)
             else:
+                if "applies" in check:
+                    self.error(
+                        path + ("applies",),
+                        msg("loading.compile.applies_needs_test"),
+                        msg("loading.compile.applies_with_test"),
+                        code="applies",
+                    )
                 needs = self.document_needs(check["documents"], path + ("documents",), types, level == "item")
                 dc = DocumentCheck(check["id"], cites, needs, says, readings, kinds, types, check["category"], notes)
                 (applicant_doc_checks if level == "applicant" else item_doc_checks).append(dc)
@@ -1707,12 +1714,38 @@ class _Compiler:
     def condition(self, rule_id: str, j: int, w: dict[str, Any], wp: Path_, cites: str, item_type: str) -> Test | None:
         """The rule's `when` entry `j`, as a test `<rule>#when<j+1>` (citing the rule's clause unless it names its own)."""
         notes = self.note_refs(w, wp)
-        e = self.expr(w["test"], wp + ("test",), [item_type], names=COMPUTED_NAMES)
+        e, applies = self.applying_test(w, wp, [item_type], True, COMPUTED_NAMES)
         if e is None:
             return None
         cites = self.citation(w.get("cites"), wp + ("cites",)) or cites
         says = Text(w["says"]["zh"], w["says"]["en"])
-        return Test(f"{rule_id}#when{j + 1}", cites, w.get("category", "condition"), e, says, tuple(w.get("readings", ())), notes=notes)
+        readings = tuple(w.get("readings", ()))
+        return Test(f"{rule_id}#when{j + 1}", cites, w.get("category", "condition"), e, says, readings, notes=notes, applies=applies)
+
+    def applying_test(
+        self, entry: dict[str, Any], path: Path_, types: list[str] | None, item_level: bool, names: Iterable[str]
+    ) -> tuple[CompiledExpression | None, CompiledExpression | None]:
+        """A check's or condition's `test:`, and its `applies:` (None without one). With `applies`, the test decided
+        is `not (applies) or (test)`: where it does not apply the item passes, and an explanation says so (never
+        while deciding: `applies` is worked out when the decision is written or explained). Each part is compiled
+        alone first, so that a slip is placed in its own key; the look-ups traced are the decided expression's."""
+        if "applies" not in entry:
+            return self.expr(entry["test"], path + ("test",), types, allow_item=item_level, names=names), None
+        if not item_level:
+            self.error(path + ("applies",), msg("loading.compile.applies_item_only"), msg("loading.compile.level_item"), code="applies")
+            return self.expr(entry["test"], path + ("test",), types, allow_item=False, names=names), None
+        sink, self.param_sink = self.param_sink, None
+        test = self.expr(entry["test"], path + ("test",), types, allow_item=True, names=names)
+        applies = self.expr(entry["applies"], path + ("applies",), types, allow_item=True)  # (facts only: no amount)
+        self.param_sink = sink
+        if applies is not None and applies.type not in (None, "boolean"):
+            said = msg("loading.compile.applies_must_yes", source=repr(applies.source), type=applies.type)
+            self.error(path + ("applies",), said, msg("loading.compile.comparison_yes_fact"), code="applies")
+            return None, None
+        if test is None or applies is None:
+            return None, None
+        decided = self.expr(f"not ({entry['applies']}) or ({entry['test']})", path + ("test",), types, allow_item=True, names=names)
+        return decided, applies
 
     # long because: one rule's parts compiled in the order written (who, checks, amount, subject, caps, limits,
     # documents) and the parameter look-ups they make collected on the way; split, each part would pass them around

@@ -96,6 +96,9 @@ class Test:
     #: readings named only on the items where a condition holds (`readings: [{id, when}]`; item-level checks):
     #: each (reading id, condition), worked out when a decision is written or explained, never while it is made
     readings_when: tuple[tuple[str, CompiledExpression], ...] = ()
+    #: `applies:` (item level): where false the test does not apply -- `expression` is then `not (applies) or
+    #: (test)`, so the item passes -- and an explanation says 不适用; worked out when written or explained
+    applies: CompiledExpression | None = None
 
 
 @dataclass(frozen=True, slots=True)
