@@ -267,11 +267,28 @@ def _patent_check_char(digits: str) -> str:
 _KIND_OF_DIGIT = {"1": "invention", "8": "invention", "2": "utility_model", "9": "utility_model", "3": "design"}
 
 
+#: `cn_patent_kind` of the numbers asked lately (one item's number is asked by its decision, its JSON and its
+#: explanation in turn): at most `_KINDS_KEPT`
+_KINDS: dict[str, str] = {}
+_KINDS_KEPT = 4096
+
+
 def cn_patent_kind(code: Any) -> str:
     """The kind of patent a valid Chinese patent number says by its kind digit (ZC 0006-2003): "invention" (1, and 8:
     an international application for an invention entering China), "utility_model" (2, 9), "design" (3); "" for
     anything else (another office's number, a text that is no valid Chinese number): its kind is not written in it."""
-    if not isinstance(code, str) or not _cn_patent_checks(code):
+    if type(code) is str:
+        kind = _KINDS.get(code)
+        if kind is None:
+            if len(_KINDS) >= _KINDS_KEPT:
+                _KINDS.clear()
+            kind = _KINDS[code] = _cn_patent_kind(code)
+        return kind
+    return _cn_patent_kind(code) if isinstance(code, str) else ""
+
+
+def _cn_patent_kind(code: str) -> str:
+    if not _cn_patent_checks(code):
         return ""
     digits = code[2:-2]
     return _KIND_OF_DIGIT.get(digits[4] if len(digits) == 12 else digits[2], "")

@@ -167,50 +167,44 @@ def shown_values(test: model.Test, I: Any, A: Any, C: Any) -> list[dict[str, Any
     return out
 
 
-#: `said_on_item` kept by (the check's identity, the values of the facts its conditions read) -> (the check, what it
-#: says): the check held beside them, so its identity is not reused while kept; at most `_SAID_KEPT`
-_SAID: dict[tuple[Any, ...], tuple[model.Test, tuple[tuple[str, ...], bool]]] = {}
-_SAID_KEPT = 4096
-_SAID_READS: dict[int, tuple[model.Test, tuple[tuple[int, str], ...]]] = {}
+#: `readings_named` kept by (the check's identity, the values of the facts its conditions read) -> (the check, the
+#: readings): the check held beside them, so its identity is not reused while kept; at most `_NAMED_KEPT`
+_NAMED: dict[tuple[Any, ...], tuple[model.Test, tuple[str, ...]]] = {}
+_NAMED_KEPT = 4096
+_NAMED_READS: dict[int, tuple[model.Test, tuple[tuple[int, str], ...]]] = {}
 _ABSENT = object()
+
+
+def applies_to_item(test: model.Test, I: Any, A: Any, C: Any) -> bool:
+    """Whether a check with `applies:` applies to the item (one that cannot be worked out does: its test decided).
+    Worked out each time, not kept: what it reads is mostly the item's own (its patent number)."""
+    return test.applies is None or _holds(test.applies, I, A, C) is not False
 
 
 def readings_named(test: model.Test, I: Any, A: Any, C: Any) -> tuple[str, ...]:
     """The readings a check's step names (for a check with readings chosen by a condition, `readings_when`): those it
     always names, then each whose condition holds on the item. A condition that cannot be worked out (a fact not
     given) does not hold."""
-    return said_on_item(test, I, A, C)[0]
-
-
-def applies_to_item(test: model.Test, I: Any, A: Any, C: Any) -> bool:
-    """Whether a check with `applies:` applies to the item (one that cannot be worked out does: its test decided)."""
-    return said_on_item(test, I, A, C)[1]
-
-
-def said_on_item(test: model.Test, I: Any, A: Any, C: Any) -> tuple[tuple[str, ...], bool]:
-    """What a check says of an item beside its result: the readings it names (`readings_when`) and whether it applies
-    (`applies`). Worked out when the decision is written or explained, not when it is made; kept by the values its
-    conditions read (an explanation and the JSON of one item, and items alike, ask the same)."""
-    reads = _SAID_READS.get(id(test))
+    reads = _NAMED_READS.get(id(test))
     if reads is None or reads[0] is not test:
-        if len(_SAID_READS) >= _SAID_KEPT:
-            _SAID_READS.clear()
-        exprs = [when for _, when in test.readings_when] + ([test.applies] if test.applies is not None else [])
+        if len(_NAMED_READS) >= _NAMED_KEPT:
+            _NAMED_READS.clear()
+        exprs = [when for _, when in test.readings_when]
         facts = dict.fromkeys(f for e in exprs for f in e.facts)
         spaces = {"item": 0, "applicant": 1, "claim": 2}
-        reads = _SAID_READS[id(test)] = (test, tuple((spaces[f.split(".", 1)[0]], f.split(".", 1)[1]) for f in facts))
+        reads = _NAMED_READS[id(test)] = (test, tuple((spaces[f.split(".", 1)[0]], f.split(".", 1)[1]) for f in facts))
     spaces_ = (I, A, C)
     key = (id(test), *[dict.get(spaces_[k], name, _ABSENT) for k, name in reads[1]])
     try:
-        kept = _SAID.get(key)
+        kept = _NAMED.get(key)
     except TypeError:  # (a value that cannot be a key: worked out each time)
-        return _said_on_item(test, I, A, C)
+        return _readings_named(test, I, A, C)
     if kept is not None and kept[0] is test:
         return kept[1]
-    said = _said_on_item(test, I, A, C)
-    if len(_SAID) >= _SAID_KEPT:
-        _SAID.clear()
-    _SAID[key] = (test, said)
+    said = _readings_named(test, I, A, C)
+    if len(_NAMED) >= _NAMED_KEPT:
+        _NAMED.clear()
+    _NAMED[key] = (test, said)
     return said
 
 
@@ -222,13 +216,12 @@ def _holds(e: Any, I: Any, A: Any, C: Any) -> bool | None:
         return None
 
 
-def _said_on_item(test: model.Test, I: Any, A: Any, C: Any) -> tuple[tuple[str, ...], bool]:
+def _readings_named(test: model.Test, I: Any, A: Any, C: Any) -> tuple[str, ...]:
     out = list(test.readings)
     for reading, when in test.readings_when:
         if _holds(when, I, A, C) and reading not in out:
             out.append(reading)
-    applies = test.applies is None or _holds(test.applies, I, A, C) is not False
-    return tuple(out), applies
+    return tuple(out)
 
 
 def _rate_detail(form: model.RateAmount, detail: Any, I: Any, A: Any, C: Any) -> dict[str, Any]:

@@ -297,9 +297,8 @@ def _said(test: model.Test, S: tuple[Any, Any, Any], end: str) -> str:
     """The keys of what a check says of an item beside its result, each after a comma, as `step_to_dict` writes
     them: the readings it names (`readings_when`), and `"applies": false` on a held step it does not apply to.
     `end`: the step's end (its result is read from it: the writers have its text, not its value)."""
-    named, applies = dec.said_on_item(test, *S)
-    out = ', "readings": ' + _strings(named) if test.readings_when else ""
-    if not applies and end.startswith(', "result": true'):
+    out = ', "readings": ' + _strings(dec.readings_named(test, *S)) if test.readings_when else ""
+    if test.applies is not None and end.startswith(', "result": true') and not dec.applies_to_item(test, *S):
         out += ', "applies": false'
     return out
 

@@ -496,6 +496,7 @@ class Explainer:
         self.amount_fmts = {s: catalogue.partial("amount_line", ("amount",), {"status": m["status"][s]}) for s in STATUSES}
         self.status_result = {s: str(m["status"][s]) for s in STATUSES}
         self.ok_lines: dict[int, Any] = {}  # a check that held: its whole line
+        self.applied_lines: dict[int, Any] = {}  # the same of a check that may not apply (`applying`), where it did
         # keyed by id() of a ground, the ground kept with its words: alive while kept, so its id is not reused meanwhile
         self.reason_lines: dict[int, tuple[Any, str, str]] = {}
         self.count_lines: dict[tuple[str, int], str] = {}  # a status's summary line that shows no amount
@@ -586,7 +587,7 @@ class Explainer:
     def forget(self) -> None:
         """Drop every kept piece: a recorded decision's objects live for one explanation, and their ids are reused."""
         for cache in (
-            self.cites_cache, self.check_line, self.cap_fmts, self.shaping_blocks, self.limit_fmts, self.rate_fmts, self.ok_lines,
+            self.cites_cache, self.check_line, self.cap_fmts, self.shaping_blocks, self.limit_fmts, self.rate_fmts, self.ok_lines, self.applied_lines,
             self.reason_lines, self.who_lines, self.docs_lines, self.standing_blocks, self.facts_cache, self.calc_lines,
             self.failed_facts, self.limit_lines, self.cap_lines, self.who_line, self.docs_cache, self.rule_tail, self.count_lines,
             self.headings,
@@ -1591,10 +1592,15 @@ class Explainer:
         if k == "amount":
             return self.amount(s, d)
         if k == "check":
-            if s[1].id in self.applying and s[2] is True and not s[3] and not self.applies(s[1], d.item.facts, A, C):
-                return w.line(self.not_applicable(s[1], d.item.type, d.item.facts, A, C), True, "check")
+            if s[1].id in self.applying and s[2] is True and not s[3]:  # (one that may not apply: said per item)
+                if not self.applies(s[1], d.item.facts, A, C):
+                    return w.line(self.not_applicable(s[1], d.item.type, d.item.facts, A, C), True, "check")
+                piece = self.applied_lines.get(id(s[1]))
+                if piece is None:
+                    piece = self.applied_lines[id(s[1])] = w.line(self.check(s, d.item.type, d.item.facts, A, C), True, "check")
+                return piece
             piece = w.line(self.check(s, d.item.type, d.item.facts, A, C), s[2], "check")
-            if s[2] is True and not s[3] and s[1].id not in self.applying:  # (one that may not apply: said per item)
+            if s[2] is True and not s[3]:
                 self.ok_lines[id(s[1])] = piece
             return piece
         money = self.money
