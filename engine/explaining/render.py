@@ -58,6 +58,7 @@ from engine.core.characters import CONTROLS, FORMAT_ASTRAL, FORMAT_BMP
 from engine.core.errors import ClaimError, Problem, first_named
 from engine.core.i18n import MESSAGE_DIR, Msg, msg, tr
 from engine.core.version import __version__
+from engine.deciding.claims import Claim, refuse_what_is_no_policy
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, in_engine_context
 from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
 from engine.explaining.catalogue import Catalogue, languages
@@ -710,6 +711,22 @@ def refuse_other_policy(policy: CompiledPolicy, decision: Decision | Mapping[str
     raise RenderError(msg("render.other_policy", **said, id=policy.id, version=policy.version, hash=policy.content_hash))
 
 
+def refuse_what_is_no_decision(policy: Any, decision: Any, call: str) -> None:
+    """What `call` (explain, explanation, render_report) was given where a policy and a decision are expected, refused
+    in words before anything reads it: a policy that is none (TypeError, as `evaluate` says it); a claim, as data or
+    parsed (RenderError naming what to call first: a claim's data was "this decision cannot be explained as recorded
+    ('standing' has been taken out of it)", and `format="json"` gave the claim back as if it were the decision);
+    anything else that is no decision (TypeError: None or a str was "'NoneType' object has no attribute 'get'")."""
+    refuse_what_is_no_policy(policy, call)
+    if isinstance(decision, Decision):
+        return
+    if isinstance(decision, Claim) or (isinstance(decision, Mapping) and "format" not in decision and "standing" not in decision):
+        then = f"{call}(policy, [decision])" if call == "render_report" else f"{call}(policy, decision)"
+        raise RenderError(msg("core.claim_not_decision", call=call, then=then))
+    if not isinstance(decision, Mapping):
+        raise TypeError(msg("core.not_a_decision", call=call, kind=type(decision).__name__))
+
+
 def _edited(exc: BaseException) -> Msg:
     """What an edit past a decision's form broke, in words (not the exception's Python name and text, which a web
     client or an officer can do nothing with): a field taken out (its name), or a value of another kind."""
@@ -744,6 +761,7 @@ def explain(
     fmt = format_named(format, fmt, "text")
     if fmt not in FORMATS:
         raise RenderError(msg("render.unknown_format", fmt=repr(fmt), formats=list(FORMATS)))
+    refuse_what_is_no_decision(policy, decision, "explain")
     refuse_other_policy(policy, decision)
     if fmt == "text" and isinstance(decision, Decision):
         fast = renderer(policy, lang).text_explainer()
@@ -771,6 +789,7 @@ def explanation(policy: CompiledPolicy, decision: Decision | Mapping[str, Any], 
     that templates, JSON front doors and tests read. Same words as every format (one builder, `Explainer`).
     A decision given as data (its JSON, as recorded) is explained as recorded (check it first with
     `recorded_decision`)."""
+    refuse_what_is_no_decision(policy, decision, "explanation")
     refuse_other_policy(policy, decision)
     if not isinstance(decision, Decision):
         try:
@@ -807,9 +826,13 @@ def render_report(
     `policy_for`: the version that made each decision, when several versions of the policy decided the entries.
     `on_drawn`: told how many entries are drawn after each one (a progress bar's).
     """
+    if isinstance(entries, Decision | Mapping | ReportError | str) or not isinstance(entries, Iterable):  # (one, not a list)
+        raise TypeError(msg("core.not_entries", kind=type(entries).__name__))
     with render_budget(MAX_RENDER_SECONDS, MAX_OUTPUT_CHARS) as budget:  # checked by policy templates only
         page = ReportPage(policy, lang, title=title, policy_for=policy_for, budget=budget)
         for n, entry in enumerate(entries, 1):
+            if not isinstance(entry, Decision | ReportError):
+                refuse_what_is_no_decision(policy, entry, "render_report")
             page.add(entry)
             if on_drawn is not None:
                 on_drawn(n)
