@@ -4,6 +4,7 @@ deep inside. Every expected text is written out here by hand."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -113,3 +114,53 @@ def test_a_decision_as_data_is_still_explained_as_recorded(policy: engine.Compil
     edited = {k: v for k, v in recorded.items() if k != "standing"}  # (an edit past its form: said as before)
     with pytest.raises(engine.RecordedDecisionError, match="'standing', has been taken out of it"):
         engine.explain(policy, edited, lang="en")
+
+
+# --- 2. a claim committed with other content: what to do, in the words of the door it came through -------------------
+
+
+def _committed_then_amended(policy: engine.CompiledPolicy, tmp_path: Any) -> tuple[str, Any]:
+    """A ledger holding the example application (commit 1), and the application amended (its submission date moved)
+    written as a one-line round: committing it again is refused as already committed with other content."""
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    with engine.Ledger(url) as ledger:
+        assert ledger.commit(policy, example()).status == "committed"
+    amended = tmp_path / "amended.jsonl"
+    amended.write_text(json.dumps({**example(), "submission_date": "2022-03-16"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    return url, amended
+
+
+def test_a_programs_run_batch_says_how_a_program_replaces(policy: engine.CompiledPolicy, tmp_path: Any) -> None:
+    """Before: errors.jsonl of `run_batch` told the program to use `--replace`, a command-line flag."""
+    url, amended = _committed_then_amended(policy, tmp_path)
+    summary = engine.run_batch(policy, amended, tmp_path / "o", ledger_url=url, commit=True, quiet=True, report=False)
+    assert (summary.applications, summary.failed, summary.committed) == (1, 1, 0)
+    [error] = [json.loads(line) for line in (tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    said = error["problems"][0]["said"]
+    assert said["en"]["message"] == (
+        "claim PG-2022-0001 is already committed with different content (commit 1); if this is the amended application, "
+        "commit it as a replacement: run_batch(..., commit=True, replace=True)"
+    )
+    assert said["zh"]["message"] == (
+        "申请 PG-2022-0001 已以不同的内容记入台账（记录 1）；如本次提交的是修改后的申请，请作为替换提交：run_batch(..., commit=True, replace=True)"
+    )
+
+
+def test_the_command_line_and_the_service_round_say_their_own_words(policy: engine.CompiledPolicy, tmp_path: Any) -> None:
+    """One catalogue entry per case (ledger.already_committed*), the door's words its `{replace}`: the command line's
+    batch, and a service round, which takes no `replace` (its errors.jsonl said `--replace`, which its caller cannot
+    give), each say theirs; Ledger.commit says a program's."""
+    from engine.records.ledger import REPLACE_BY_COMMIT
+    from engine.service.roundjob import REPLACE_BY_REQUEST
+
+    url, amended = _committed_then_amended(policy, tmp_path)
+    with engine.Ledger(url) as ledger, pytest.raises(engine.AlreadyCommitted) as err:
+        ledger.commit(policy, {**example(), "submission_date": "2022-03-16"})
+    assert REPLACE_BY_COMMIT == "ledger.commit(policy, claim, replace=True)"
+    assert err.value.said("en").endswith("commit it as a replacement: ledger.commit(policy, claim, replace=True)")
+    assert REPLACE_BY_REQUEST == "POST /ledger/commit?replace=true"
+    assert err.value.through(REPLACE_BY_REQUEST).render("zh").endswith("请作为替换提交：POST /ledger/commit?replace=true")
+    for door in ("batch --commit --replace", REPLACE_BY_REQUEST):
+        engine.run_batch(policy, amended, tmp_path / "o", ledger_url=url, commit=True, quiet=True, report=False, replace_said=door)
+        [error] = [json.loads(line) for line in (tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert error["problems"][0]["message"].endswith(f"commit it as a replacement: {door}")

@@ -772,9 +772,11 @@ def test_the_old_file_after_a_correction_is_told_apart_from_a_new_amendment(poli
     error = json.loads((tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8"))
     assert error["problems"][0]["said"]["zh"]["message"] == (
         f"申请 PG-2022-0002 在台账中已更正：记录 2 是 {today} 对记录 1 的更正，本次提交的内容与被替换的记录 1 相同，是更正前的内容，"
-        "未记入。无需再提交；只有确要撤销该更正时，才作为替换提交（--replace）"
+        "未记入。无需再提交；只有确要撤销该更正时，才作为替换提交：batch --commit --replace"
     )
-    assert error["problems"][0]["said"]["en"]["message"].endswith("only to undo the correction, commit it as a replacement (--replace)")
+    assert error["problems"][0]["said"]["en"]["message"].endswith(
+        "only to undo the correction, commit it as a replacement: batch --commit --replace"
+    )
 
 
 def test_no_grant_to_reverse_is_told_apart(tmp_path: Path) -> None:

@@ -2376,7 +2376,8 @@ def test_an_application_given_again_in_a_round_is_decided_once(tmp_path, capsys)
     assert [e["claim_id"] for e in again] == [f"PG-2022-000{n}" for n in range(1, 8)]  # the workbook's seven
     assert again[0]["problems"][0]["message"] == (
         f"claim id 'PG-2022-0001' again: it was first given at {folder / '乙 区.jsonl'}:1; an application is "
-        "decided once in a round, so this one is not: remove the repeat (an amended application goes in a later run, with --replace)"
+        "decided once in a round, so this one is not: remove the repeat (an amended application is committed in a later run, as a "
+        "replacement: batch --commit --replace)"
     )
     # committing with --replace: the repeat replaced the application just committed, and the run counted both (its
     # summary 2,984,400 against the ledger's 1,492,200); a repeat is the same error record

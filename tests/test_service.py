@@ -532,7 +532,7 @@ def test_writes_need_an_officer_token_and_every_write_is_audited(server: Server)
     again = server.call("POST", "/ledger/commit", {**c, "documents": []}, token=OFFICER_TOKEN)
     assert again.status == 409 and again.json()["type"] == "urn:policy-engine:problem:already-committed"
     # in the words of the request (a red team was told to use --replace, a command-line flag)
-    assert again.json()["detail"].endswith("修改后的申请请作为替换提交：POST /ledger/commit?replace=true")
+    assert again.json()["detail"].endswith("如本次提交的是修改后的申请，请作为替换提交：POST /ledger/commit?replace=true")
     rev = server.call(
         "POST", "/ledger/reverse", {"claim_id": "L-1", "item_id": "l1", "reason": "审计追回", "returned": "40000.00"}, token=OFFICER_TOKEN
     )

@@ -411,3 +411,30 @@ def test_a_round_commits_to_the_services_ledger_named_by_a_relative_path(tmp_pat
     with Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=False) as ledger:
         assert ledger.active_commit("P-1") is not None
     assert not (svc.jobs.root / job / "ledger.sqlite").exists()
+
+
+def test_a_rounds_errors_say_how_the_services_caller_replaces_a_claim(tmp_path: Path) -> None:
+    """A round takes no `replace`: a claim committed with other content is committed again, as a replacement, by
+    POST /ledger/commit?replace=true. Its errors.jsonl said `--replace` (the command line's flag) for a claim already
+    committed with other content, and for a claim id given twice in the round."""
+    svc = _service(tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    who = Principal("王科员", ("officer",))
+    first = svc.jobs.start(svc, (_pledge("P-1", "200000.00") + "\n").encode("utf-8"), None, True, "R-2021", who)
+    assert _finished(svc, first)["summary"]["ledger"]["committed"] == 1
+    body = "\n".join([_pledge("P-1", "100000.00"), _pledge("P-2", "100000.00"), _pledge("P-2", "100000.00")]) + "\n"
+    job = svc.jobs.start(svc, body.encode("utf-8"), None, True, "R-2021", who)
+    state = _finished(svc, job)
+    assert (state["summary"]["applications"], state["summary"]["failed"], state["summary"]["ledger"]["committed"]) == (3, 2, 1)
+    lines = (svc.jobs.root / job / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()
+    committed, again = [json.loads(line)["problems"][0]["said"] for line in lines]
+    assert committed["en"]["message"] == (
+        "claim P-1 is already committed with different content (commit 1); if this is the amended application, commit it "
+        "as a replacement: POST /ledger/commit?replace=true"
+    )
+    assert committed["zh"]["message"] == (
+        "申请 P-1 已以不同的内容记入台账（记录 1）；如本次提交的是修改后的申请，请作为替换提交：POST /ledger/commit?replace=true"
+    )
+    assert again["zh"]["message"] == (
+        "申请编号 'P-2' 重复：已在 input.jsonl:2 出现；同一轮次中每份申请只审核一次，本行不再审核：请删去重复的申请"
+        "（修改后的申请请在之后的运行中作为替换提交：POST /ledger/commit?replace=true）"
+    )

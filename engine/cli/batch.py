@@ -156,6 +156,7 @@ def _run(args: argparse.Namespace, versions: PolicySet, audit: _RunAudit | None)
                 encoding=args.encoding,
                 output_processes=args.output_processes,
                 on_ledger=audit.started if audit is not None else None,
+                replace_said=REPLACE_BY_OPTION,
             )
     except (Exception, KeyboardInterrupt) as err:
         if audit is not None:
@@ -406,6 +407,10 @@ def _configure_template(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from", dest="source", metavar="INPUT", help=msg("cli.template.source"))
     p.add_argument("--force", action="store_true", help=msg("cli.template.force"))
     add_encoding_argument(p)
+
+
+#: how an officer commits an application as a replacement (an error record of one committed with other content)
+REPLACE_BY_OPTION = "batch --commit --replace"
 
 
 #: never create a ledger: a mistyped path is an error, not a new empty ledger (a reversal has no grant to find in one)

@@ -432,13 +432,16 @@ def _words(err: Exception) -> str:
     return err.args[0] if err.args and isinstance(err.args[0], Msg) else str(err)
 
 
-def _committed_words(err: AlreadyCommitted) -> str:
-    """Why the ledger did not commit the claim, in the command line's words (`--replace`): the ledger says its three
-    cases in a program's (`ledger.commit(policy, claim, replace=True)`), as the service says them in a request's."""
-    words = err.args[0] if err.args and isinstance(err.args[0], Msg) else None
-    if words is None or not words.key.startswith("ledger.already_committed"):
-        return _words(err)
-    return msg("batch." + words.key.removeprefix("ledger."), **words.params)
+#: how a program calling `run_batch` commits an application as a replacement (`replace_said`'s default)
+REPLACE_BY_RUN = "run_batch(..., commit=True, replace=True)"
+
+
+def _through(problem: dict[str, Any], replace_said: str) -> dict[str, Any]:
+    """A problem whose message says how to commit as a replacement (`{replace}`), said in `replace_said`."""
+    said = problem.get("message")
+    if isinstance(said, Msg) and "replace" in said.params:
+        return {**problem, "message": msg(said.key, **{**said.params, "replace": replace_said})}
+    return problem
 
 
 def claim_problems(rec: Record, err: EngineError) -> list[dict[str, Any]]:
@@ -485,6 +488,7 @@ def run_batch(
     on_step: Callable[[str, int, int | None], None] | None = None,
     own_history: bool = True,
     on_ledger: Callable[[Ledger], None] | None = None,
+    replace_said: str = REPLACE_BY_RUN,
 ) -> BatchSummary:
     """Decide every application in `input_path`; write the outputs into `out_dir`. See the module docstring.
 
@@ -528,6 +532,10 @@ def run_batch(
     `on_ledger` (committing): called with the run's ledger once it is open (made, if it was not there), before
     anything is decided or committed: the command line audits the run's start there (engine.cli.batch). What it
     raises stops the run, nothing committed.
+
+    `replace_said`: how this run's caller commits an application as a replacement, as an error record of one already
+    committed with other content says it (`AlreadyCommitted.through`): `REPLACE_BY_RUN` for a program, the command
+    line's `--replace`, the service's `POST /ledger/commit?replace=true` (its rounds take no `replace`).
     """
     if without_ledger and (commit or ledger_url):
         raise ValueError(msg("batch.without_ledger"))
@@ -634,7 +642,7 @@ def run_batch(
                     summary.applications += 1
                     error = decide_one(
                         versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts, audit,
-                        own_history,
+                        own_history, replace_said,
                     )  # fmt: skip
                     if error is not None:
                         summary.failed += 1
@@ -1062,10 +1070,12 @@ def decide_one(
     verdicts: Mapping[str, Mapping[str, Verdict]] | None = None,
     audit: Audit | None = None,
     own_history: bool = True,
+    replace_said: str = REPLACE_BY_RUN,
 ) -> dict[str, Any] | None:
     """One application decided and its line written (None), or its error record."""
-    if rec.data is None:
-        return error_record(rec, rec.problems + _rest_of(versions, rec), msg("batch.error.application"))
+    if rec.data is None:  # (a claim id given again says how to replace in the words of the run's caller)
+        problems = [_through(p, replace_said) for p in rec.problems]
+        return error_record(rec, problems + _rest_of(versions, rec), msg("batch.error.application"))
     try:
         if not own_history:
             refuse_own_history(rec.data)
@@ -1074,8 +1084,8 @@ def decide_one(
         )
     except EngineError as err:
         return error_record(rec, claim_problems(rec, err), err.summary)
-    except AlreadyCommitted as err:
-        return error_record(rec, [{**rec.where, "field": "claim_id", "message": _committed_words(err)}], msg("batch.error.committed"))
+    except AlreadyCommitted as err:  # (what to do, in the words of the door the run came through: `replace_said`)
+        return error_record(rec, [{**rec.where, "field": "claim_id", "message": err.through(replace_said)}], msg("batch.error.committed"))
     except LedgerBusyError:  # (held by another past its busy timeout: so would every application after it be)
         raise
     except LedgerError as err:

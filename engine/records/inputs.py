@@ -341,7 +341,8 @@ class _NonEmpty(Reader):
             if cid is not None:
                 first = seen.setdefault(cid, rec.where)
                 if first is not rec.where:
-                    problem = msg("input.claim_id_again", claim_id=repr(cid), first=place_of(first))
+                    # (`replace`: the command line's words; a run says its caller's, `batch.decide_one`)
+                    problem = msg("input.claim_id_again", claim_id=repr(cid), first=place_of(first), replace="batch --commit --replace")
                     rec.problems.append({"field": "claim_id", "message": problem, **rec.where})
                     rec.data = rec.text = None
                     rec.key = cid

@@ -101,9 +101,23 @@ class LedgerMissing(LedgerError):
     """A read-only use of a ledger that does not exist (a mistyped path must not create one)."""
 
 
+#: how a program calling `Ledger.commit` commits an application as a replacement (`AlreadyCommitted`'s own words)
+REPLACE_BY_COMMIT = "ledger.commit(policy, claim, replace=True)"
+
+
 class AlreadyCommitted(LedgerError):
     """The claim id is committed with different content; commit it as a replacement (`replace=True`). Its message
-    says so in a program's words; the batch says it as `--replace`, the service as `?replace=true`."""
+    says so in a program's words (`REPLACE_BY_COMMIT`); each door says it in its own (`through`)."""
+
+    def through(self, replace: str) -> str:
+        """The message with `replace` for how to commit as a replacement, in the words of the door the commit came
+        through (run_batch's `replace=True`, the command line's `--replace`, the service's `?replace=true`): one
+        catalogue entry per case, the door's words its `{replace}` (a service round's errors.jsonl said `--replace`,
+        which its caller cannot give)."""
+        said = self.args[0] if self.args and isinstance(self.args[0], Msg) else None
+        if said is None:
+            return str(self)
+        return msg(said.key, **{**said.params, "replace": replace}) if "replace" in said.params else said
 
 
 # --- migrations: each a list of statements; {id} {blob} are per backend ----------------
@@ -1193,10 +1207,12 @@ class Ledger:
         replaces, at = self.db.query("SELECT replaces, committed_at FROM commits WHERE seq = ?", (seq,))[0]
         day = str(at)[:10]
         if older:
-            return msg("ledger.already_committed_older", claim=claim_id, seq=seq, date=day, old=older[0])
+            return msg("ledger.already_committed_older", claim=claim_id, seq=seq, date=day, old=older[0], replace=REPLACE_BY_COMMIT)
         if replaces is not None:
-            return msg("ledger.already_committed_corrected", claim=claim_id, seq=seq, date=day, old=int(replaces))
-        return msg("ledger.already_committed", claim=claim_id, seq=seq)
+            return msg(
+                "ledger.already_committed_corrected", claim=claim_id, seq=seq, date=day, old=int(replaces), replace=REPLACE_BY_COMMIT
+            )
+        return msg("ledger.already_committed", claim=claim_id, seq=seq, replace=REPLACE_BY_COMMIT)
 
     def active_commit(self, claim_id: str) -> tuple[int, str, bytes] | None:
         rows = self.db.query("SELECT seq, content_hash, decision FROM commits WHERE claim_id = ? AND superseded_by IS NULL", (claim_id,))

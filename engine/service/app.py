@@ -72,6 +72,7 @@ from engine.service.fast import BODY_DEADLINE, FastEvaluate
 from engine.service.metrics import FLUSH_SECONDS, Metrics
 from engine.service.openapi import docs_page, openapi_document
 from engine.service.problems import MEDIA, VARY, pick_lang, problem_body, send_problem
+from engine.service.roundjob import REPLACE_BY_REQUEST
 
 T = TypeVar("T")
 CPU_THREADS = 2
@@ -408,10 +409,7 @@ def already_committed_here(err: AlreadyCommitted) -> str:
     """Why the ledger did not commit the claim, in the words of the request (`?replace=true`, not the command line's
     `--replace`), each of the ledger's three cases said as it says it: every one was said as the plain case, so the
     original file of a corrected claim was told to be committed as a replacement, which undoes the correction."""
-    words = err.args[0] if err.args and isinstance(err.args[0], Msg) else None
-    if words is None or not words.key.startswith("ledger.already_committed"):
-        return said(err)
-    return msg("service.detail." + words.key.removeprefix("ledger."), **words.params)
+    return err.through(REPLACE_BY_REQUEST)
 
 
 def claim_refusal(err: EngineError, where: JsonText | None) -> Refusal:

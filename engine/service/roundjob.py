@@ -42,6 +42,9 @@ JOB_FILE = "job.json"
 LOG_FILE = "job.log"
 #: the service's ledger URL, in the environment the worker gives this process
 LEDGER_ENV = "POLICY_ENGINE_ROUND_LEDGER"
+#: how the service's caller commits an application as a replacement, as the service's words say it (a round takes no
+#: `replace`: a claim committed with other content is committed again, as a replacement, by this address)
+REPLACE_BY_REQUEST = "POST /ledger/commit?replace=true"
 #: how much lower than the service's own this process (and the outputs' processes it forks) runs: a round is
 #: batch work, and on a busy machine the service's callers, waiting on each answer, go first
 NICENESS = 5
@@ -157,6 +160,7 @@ def _run(folder: Path, spec: dict[str, Any]) -> int:
             audit=audit,
             without_ledger=not spec["ledger"],  # (never the command line's default ledger)
             own_history=not spec["ledger"],  # (on a ledger, its history alone: as /ledger/commit)
+            replace_said=REPLACE_BY_REQUEST,  # (a round takes no `replace`: its caller commits one claim at a time)
         )
         if audit is not None and spec["commit"] and ledger_url is not None:  # the round as a whole, before it is done
             with Ledger(ledger_url) as ledger:
