@@ -164,3 +164,45 @@ def test_the_command_line_and_the_service_round_say_their_own_words(policy: engi
         engine.run_batch(policy, amended, tmp_path / "o", ledger_url=url, commit=True, quiet=True, report=False, replace_said=door)
         [error] = [json.loads(line) for line in (tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
         assert error["problems"][0]["message"].endswith(f"commit it as a replacement: {door}")
+
+
+# --- 3. a ledger opened not to be made, missing: said to a program in a program's words ---------------------------
+
+
+def test_a_missing_ledger_opened_with_create_false_tells_a_program_what_to_give(tmp_path: Any) -> None:
+    """Before: a Python caller was told "(nothing is created by a read-only command)", the command line's words."""
+    url = f"sqlite:///{tmp_path}/none.sqlite"
+    with pytest.raises(engine.LedgerError) as missing:
+        engine.Ledger(url, create=False)
+    assert missing.value.said("en") == (
+        f"no ledger at {url}: {tmp_path}/none.sqlite does not exist (Ledger(url, create=False) makes none: give the URL of"
+        " an existing ledger, or create=True to make a new one)"
+    )
+    assert missing.value.said("zh") == (
+        f"{url} 处没有台账：{tmp_path}/none.sqlite 不存在（Ledger(url, create=False) 不会新建台账：请给出已有台账的地址，或用 create=True 新建）"
+    )
+    (tmp_path / "empty.sqlite").write_bytes(b"")  # (a file, but no ledger's tables in it)
+    with pytest.raises(engine.LedgerError) as empty:
+        engine.Ledger(f"sqlite:///{tmp_path}/empty.sqlite", create=False)
+    assert empty.value.said("en").endswith(
+        "it holds no ledger tables (Ledger(url, create=False) makes none: give the URL of an existing ledger, or create=True"
+        " to make a new one)"
+    )
+
+
+def test_the_command_line_keeps_its_words_for_a_missing_ledger(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import main
+    from engine.core.i18n import use_language
+
+    url = f"sqlite:///{tmp_path}/none.sqlite"
+    with use_language("en"):
+        assert main(["ledger", "info", "--ledger", url]) == 1
+    assert (
+        capsys.readouterr().err
+        == f"error: no ledger at {url}: {tmp_path}/none.sqlite does not exist (nothing is created by a read-only command)\n"
+    )
+    assert not (tmp_path / "none.sqlite").exists()
+    with use_language("zh"):
+        assert main(["match", "--policy", str(ROOT / "policies" / "pinggu_2020.yaml"), str(ROOT / "examples" / "profile_match_2021.json"),
+                     "--out", str(tmp_path / "m"), "-q", "--ledger", url]) == 1  # fmt: skip
+    assert capsys.readouterr().err == f"错误：{url} 处没有台账：{tmp_path}/none.sqlite 不存在（只读的命令不会新建台账）\n"

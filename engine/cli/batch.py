@@ -61,6 +61,7 @@ from engine.records.ledger import (
     Ledger,
     LedgerBusyError,
     LedgerError,
+    LedgerMissing,
     LedgerUrlError,
     check_finding,
     check_reversal,
@@ -424,6 +425,9 @@ def open_ledger(url: str | None, *, create: bool) -> Ledger | int:
     except LedgerUrlError as err:
         say_error(err)
         return EXIT_USAGE
+    except LedgerMissing as err:  # (in the command line's words: a program is told of create=True)
+        say_error(err.through(msg("ledger.creates_none.command")))
+        return EXIT_INVALID
     except LedgerError as err:
         say_error(err)
         return EXIT_INVALID

@@ -34,7 +34,7 @@ from engine.deciding.versions import PolicySet, checked_windows, policy_files
 from engine.language.model import CompiledPolicy
 from engine.matching.outputs import Summary
 from engine.matching.run import claim_fact_problems, run_match
-from engine.records.ledger import Ledger, LedgerError
+from engine.records.ledger import Ledger, LedgerError, LedgerMissing
 from engine.records.tabular import InputError
 from engine.records.workers import MAX_WORKERS
 
@@ -98,8 +98,8 @@ def cmd_match(args: argparse.Namespace) -> int:
                 quiet=args.quiet,
                 claim_facts=claim_facts,
             )
-        except (InputError, LedgerError) as err:
-            say_error(err)
+        except (InputError, LedgerError) as err:  # (a ledger not there: in the command line's words, as `ledger` says it)
+            say_error(err.through(msg("ledger.creates_none.command")) if isinstance(err, LedgerMissing) else err)
             return EXIT_INVALID
         if not args.quiet:
             counts = summary.answers

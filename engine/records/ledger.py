@@ -98,7 +98,16 @@ class LedgerUrlError(LedgerError):
 
 
 class LedgerMissing(LedgerError):
-    """A read-only use of a ledger that does not exist (a mistyped path must not create one)."""
+    """A read-only use of a ledger that does not exist (a mistyped path must not create one). Said in a program's
+    words (`create=True` makes one); the command line says it in its own (`through`)."""
+
+    def through(self, creates: Msg) -> str:
+        """The message with `creates` for why none was made, in the words of the door that opened it (a Python caller
+        was told of "a read-only command", the command line's words)."""
+        said = self.args[0] if self.args and isinstance(self.args[0], Msg) else None
+        if said is None or "creates" not in said.params:
+            return str(self) if said is None else said
+        return msg(said.key, **{**said.params, "creates": creates})
 
 
 #: how a program calling `Ledger.commit` commits an application as a replacement (`AlreadyCommitted`'s own words)
@@ -394,7 +403,7 @@ class _SQLite:
             if Path(path).is_dir():
                 raise LedgerError(msg("ledger.is_folder", url=url, path=path))
             if not create and not Path(path).is_file():
-                raise LedgerMissing(msg("ledger.missing_file", url=url, path=path))
+                raise LedgerMissing(msg("ledger.missing_file", url=url, path=path, creates=msg("ledger.creates_none.program")))
             if create and not Path(path).parent.is_dir():
                 # (a folder is not made for it: a mistyped one made a new, empty ledger there, and caps and limits
                 # were then checked against no history at all)
@@ -1052,7 +1061,8 @@ class Ledger:
 
     `create=False` (read-only commands): a ledger that does not exist -- no SQLite file, or no ledger
     tables on the server -- raises `LedgerMissing` instead of being created (an existing one of an
-    older schema is still brought up to date).
+    older schema is still brought up to date); it says so to a program (`create=True` makes one), and the command
+    line says it in its own words (`LedgerMissing.through`).
     """
 
     #: whether commits store the decision as made (every ledger does; a batch worker's private scratch ledger,
@@ -1073,7 +1083,7 @@ class Ledger:
                 # another program's SQLite database, named by mistake: never given a ledger's tables
                 raise LedgerError(msg("ledger.foreign_sqlite", url=masked_url(self.url)))
             if not create and self.schema_version() == 0:
-                raise LedgerMissing(msg("ledger.missing_tables", url=masked_url(self.url)))
+                raise LedgerMissing(msg("ledger.missing_tables", url=masked_url(self.url), creates=msg("ledger.creates_none.program")))
             self.migrate()
         except LedgerError:
             self._db.close()
