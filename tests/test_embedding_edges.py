@@ -206,3 +206,64 @@ def test_the_command_line_keeps_its_words_for_a_missing_ledger(tmp_path: Any, ca
         assert main(["match", "--policy", str(ROOT / "policies" / "pinggu_2020.yaml"), str(ROOT / "examples" / "profile_match_2021.json"),
                      "--out", str(tmp_path / "m"), "-q", "--ledger", url]) == 1  # fmt: skip
     assert capsys.readouterr().err == f"错误：{url} 处没有台账：{tmp_path}/none.sqlite 不存在（只读的命令不会新建台账）\n"
+
+
+# --- 4. a count given to the Python API is held to what the command line takes ------------------------------------
+
+ROUND = ROOT / "examples" / "round_2021.jsonl"
+
+
+@pytest.mark.parametrize("workers", [-1, 0, 65, True, 1.5, 2.0, "2", None])
+def test_run_batch_refuses_workers_the_command_line_refuses(policy: engine.CompiledPolicy, tmp_path: Any, workers: Any) -> None:
+    """Before: -1, 0, 65, True and 1.5 ran on one process, unsaid (`--workers -1` is refused); 2.0 failed inside
+    multiprocessing ("'float' object cannot be interpreted as an integer"), "2" and None at a comparison in batch.py."""
+    with pytest.raises(ValueError) as err:
+        engine.run_batch(policy, ROUND, tmp_path / "o", quiet=True, report=False, without_ledger=True, workers=workers)
+    assert str(err.value) == f"run_batch(workers={workers!r}): workers takes a whole number from 1 to 64"
+    assert not (tmp_path / "o").exists()  # (refused before anything is written)
+
+
+@pytest.mark.parametrize("processes", [-1, 65, True, 1.5, "2"])
+def test_run_batch_refuses_output_processes_the_command_line_refuses(policy: engine.CompiledPolicy, tmp_path: Any, processes: Any) -> None:
+    """Before: every one of them ran (-1 and True as "by the run alone", "2" as two processes)."""
+    with pytest.raises(ValueError) as err:
+        engine.run_batch(policy, ROUND, tmp_path / "o", quiet=True, report=False, without_ledger=True, output_processes=processes)
+    assert str(err.value) == (
+        f"run_batch(output_processes={processes!r}): output_processes takes a whole number from 0 to 64, or None (one per core, at most 4)"
+    )
+    from engine.core.i18n import tr
+
+    assert tr(err.value.args[0], "zh") == (
+        f"run_batch(output_processes={processes!r})：output_processes 应为 0 到 64 之间的整数，或 None（每个 CPU 核一个，至多 4 个）"
+    )
+
+
+def test_run_batch_takes_the_counts_the_command_line_takes(policy: engine.CompiledPolicy, tmp_path: Any) -> None:
+    """The bounds themselves, and None for the outputs' processes: the example round, 7 applications, one of them an
+    error record (its line is no claim), the same on 64 workers and 0 output processes as on one."""
+    for workers, processes in ((1, None), (64, 0)):
+        s = engine.run_batch(
+            policy, ROUND, tmp_path / f"o{workers}", quiet=True, report=False, without_ledger=True, workers=workers,
+            output_processes=processes,
+        )  # fmt: skip
+        assert (s.applications, s.decided, s.failed) == (7, 6, 1)
+
+
+def test_the_ledgers_counts_are_whole_numbers_in_range(tmp_path: Any) -> None:
+    """Before: audit_log(limit=-1) gave every entry (SQL's "no limit"), limit=1.5 and True one; applicants_like(most=0)
+    was difflib's "n must be > 0: 0"; withdraw("finding", True) withdrew finding 1 (SQLite reads True as 1)."""
+    with engine.Ledger(f"sqlite:///{tmp_path}/l.sqlite") as ledger:
+        ledger.record_audit("王科员", ["officer"], "commit", "PG-1", "committed", {})
+        ledger.record_audit("王科员", ["officer"], "commit", "PG-2", "committed", {})
+        assert [e["target"] for e in ledger.audit_log(limit=1)] == ["PG-2"]  # the latest one
+        for limit in (-1, 1.5, True):
+            with pytest.raises(ValueError, match=rf"^audit_log\(limit={limit!r}\): limit takes a whole number, 0 or more$"):
+                ledger.audit_log(limit=limit)
+        with pytest.raises(ValueError, match=r"^applicants_like\(most=0\): most takes a whole number, 1 or more$"):
+            ledger.applicants_like("91110117MA01ABCD1X", most=0)
+        assert ledger.record_finding("91110117MA01ABCD1F", "fraud_finding_dates", "2021-05-01", reason="核查") == 1
+        for number in (True, 1.0):
+            with pytest.raises(ValueError, match=rf"^withdraw\(number={number!r}\): number takes a whole number, 0 or more$"):
+                ledger.withdraw("finding", number, reason="误录")
+        assert [f["id"] for f in ledger.findings()] == [1]  # still in force
+        assert [f["withdrawn"] for f in ledger.findings()] == [None]

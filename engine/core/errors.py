@@ -95,6 +95,19 @@ def os_reason(exc: OSError) -> Msg | str:
     return msg(f"core.os.{name}") if name else str(exc.strerror or exc)
 
 
+def refuse_count(value: Any, call: str, name: str, least: int, most: int | None = None, *, none: Msg | None = None) -> None:
+    """ValueError unless `value` is a whole number from `least` (to `most`), or None where `none` says what None means:
+    a count given to the Python API is held to what the command line's option takes (`run_batch(workers=-1)` ran,
+    where `--workers -1` is refused). A bool is no count (True is 1 to Python), nor is a float (1.5 processes)."""
+    if value is None and none is not None:
+        return
+    if type(value) is int and value >= least and (most is None or value <= most):
+        return
+    more = "" if none is None else msg("core.count_or_none", means=none)
+    said = {"call": call, "name": name, "value": repr(value), "least": least, "more": more}
+    raise ValueError(msg("core.count_from_to", **said, most=most) if most is not None else msg("core.count_at_least", **said))
+
+
 def format_path(path: Sequence[PathPart]) -> str:
     """`('rules', 3, 'caps', 0, 'max')` -> `rules[3].caps[0].max`."""
     out = ""

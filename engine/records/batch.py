@@ -59,7 +59,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
-from engine.core.errors import ClaimError, EngineError, Problem
+from engine.core.errors import ClaimError, EngineError, Problem, refuse_count
 from engine.core.i18n import FALLBACK, CatalogueError, Msg, language, languages, lookup, msg, tr
 from engine.core.quantities import format_money, round_units, said_money
 from engine.deciding.claims import Claim, parse_claim, parse_claim_json, refuse_own_history
@@ -436,6 +436,16 @@ def _words(err: Exception) -> str:
 REPLACE_BY_RUN = "run_batch(..., commit=True, replace=True)"
 
 
+def _refuse_counts(workers: Any, output_processes: Any) -> None:
+    """`workers` and `output_processes` held to what `--workers` and `--output-processes` take (ValueError): -1, 0,
+    65, True or 1.5 workers ran on one process, unsaid; 2.0 failed deep inside multiprocessing, "2" at a comparison."""
+    from engine.records.workers import MAX_WORKERS
+
+    refuse_count(workers, "run_batch", "workers", 1, MAX_WORKERS)
+    none = msg("batch.output_processes_none", most=OUTPUT_PROCESSES)
+    refuse_count(output_processes, "run_batch", "output_processes", 0, MAX_WORKERS, none=none)
+
+
 def _through(problem: dict[str, Any], replace_said: str) -> dict[str, Any]:
     """A problem whose message says how to commit as a replacement (`{replace}`), said in `replace_said`."""
     said = problem.get("message")
@@ -539,6 +549,7 @@ def run_batch(
     """
     if without_ledger and (commit or ledger_url):
         raise ValueError(msg("batch.without_ledger"))
+    _refuse_counts(workers, output_processes)
     if round_label is not None:  # (once, before anything: each commit would refuse it)
         check_words(round_label, "round")
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))
@@ -1991,6 +2002,8 @@ def _line_text(d: dict[str, Any], by_msgspec: bool) -> str:
 
 #: a round of more decisions than this makes its outputs on processes after deciding (`_OutputPool`)
 POOL_FROM = 200
+#: the most processes a round's outputs are made on by default (one per core)
+OUTPUT_PROCESSES = 4
 
 
 def output_processes(chosen: int | None = None) -> int:
@@ -2002,7 +2015,7 @@ def output_processes(chosen: int | None = None) -> int:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
-    return min(cores, 4) if cores > 1 else 0
+    return min(cores, OUTPUT_PROCESSES) if cores > 1 else 0
 
 
 class _PoolDied(Exception):

@@ -61,7 +61,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from engine.core.errors import EngineError, SaidError, json_kind
+from engine.core.errors import EngineError, SaidError, json_kind, refuse_count
 from engine.core.i18n import Msg, msg
 from engine.core.quantities import amount_slip, date_slip, format_money, round_units
 from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, closest, parse_claim, text_problem
@@ -1677,6 +1677,7 @@ class Ledger:
     def applicants_like(self, written: str, most: int = 3) -> list[str]:
         """The applicant ids on record nearest to `written` (a check character mistyped, a case or space slip), at
         most `most`; none when nothing is near."""
+        refuse_count(most, "applicants_like", "most", 1)  # (0 or -1 was difflib's own "n must be > 0: 0")
         ids = [str(r[0]) for r in self.db.query("SELECT DISTINCT applicant_id FROM commits")]
         folded = {i.casefold(): i for i in ids}
         exact = folded.get(written.strip().casefold())
@@ -1736,6 +1737,8 @@ class Ledger:
         counted (a reversal's funds returned, a finding's fact on record). Nothing is deleted; a withdrawal is not
         undone (record the reversal or finding again). Returns the record as it now stands."""
         check_words(reason, "reason")
+        # (True or 1.0 was record 1 to SQLite: it was withdrawn; 0 is no record's number, said as such below)
+        refuse_count(number, "withdraw", "number", 0)
         table = _WITHDRAWABLE.get(kind)
         if table is None:
             raise LedgerError(msg("ledger.withdraw.kind", kind=repr(kind)))
@@ -1963,13 +1966,15 @@ class Ledger:
             return self._insert_audit(actor, roles, action, target, outcome, detail)
 
     def audit_log(self, *, actor: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        """The latest audit entries (newest last), of one actor or all."""
+        """The latest audit entries (newest last), of one actor or all; at most `limit` (a whole number, 0 or more: -1
+        was every entry, SQL's "no limit", and 1.5 or True one)."""
+        refuse_count(limit, "audit_log", "limit", 0)
         sql = "SELECT id, at, actor, roles, action, target, outcome, detail FROM audit"
         params: list[Any] = []
         if actor is not None:
             sql += " WHERE actor = ?"
             params.append(actor)
-        rows = self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, int(limit)))
+        rows = self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
         cols = ("id", "at", "actor", "roles", "action", "target", "outcome", "detail")
         out = [dict(zip(cols, r, strict=True)) for r in reversed(rows)]
         for entry in out:
