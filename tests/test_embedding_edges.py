@@ -5,6 +5,7 @@ deep inside. Every expected text is written out here by hand."""
 from __future__ import annotations
 
 import json
+from pathlib import PurePosixPath
 from typing import Any
 
 import pytest
@@ -267,3 +268,90 @@ def test_the_ledgers_counts_are_whole_numbers_in_range(tmp_path: Any) -> None:
                 ledger.withdraw("finding", number, reason="误录")
         assert [f["id"] for f in ledger.findings()] == [1]  # still in force
         assert [f["withdrawn"] for f in ledger.findings()] == [None]
+
+
+# --- 5. the rest of the facade, given the wrong kind of thing ----------------------------------------------------------
+
+
+def test_a_round_label_that_is_no_text_is_not_said_to_be_empty(policy: engine.CompiledPolicy, tmp_path: Any) -> None:
+    """Before: round=2021 (a number) was "the round label is empty: say it in words" (轮次标签为空)."""
+    with engine.Ledger(f"sqlite:///{tmp_path}/l.sqlite") as ledger, pytest.raises(engine.LedgerError) as err:
+        ledger.commit(policy, example(), round=2021)  # type: ignore[arg-type]
+    assert err.value.said("en") == "the round label is a number, not text: say it in words (2021)"
+    assert err.value.said("zh") == "轮次标签是数字，不是文字：请用文字填写（2021）"
+    with pytest.raises(engine.LedgerError, match=r"^the round label is a number, not text: say it in words \(2021\)$"):
+        engine.run_batch(policy, ROUND, tmp_path / "o", quiet=True, report=False, without_ledger=True, round_label=2021)  # type: ignore[arg-type]
+
+
+def test_a_ledger_url_that_is_no_text_says_what_to_give(policy: engine.CompiledPolicy, tmp_path: Any) -> None:
+    """Before: Ledger(5) and run_batch(ledger_url=5) were "'int' object has no attribute 'startswith'"."""
+    with pytest.raises(TypeError) as err:
+        engine.Ledger(PurePosixPath("ledgers/l.sqlite"))  # type: ignore[arg-type]
+    assert str(err.value) == (
+        "Ledger() takes the ledger's URL as text (sqlite:///path or postgresql://...), not PurePosixPath: PurePosixPath('ledgers/l.sqlite')"
+    )
+    with pytest.raises(TypeError, match=r"^run_batch\(ledger_url=\) takes the ledger's URL as text .*, not int: 5$"):
+        engine.run_batch(policy, ROUND, tmp_path / "o", quiet=True, report=False, ledger_url=5)  # type: ignore[arg-type]
+
+
+def test_run_batch_given_a_policys_path_or_a_language_without_words_says_so_first(policy: engine.CompiledPolicy, tmp_path: Any) -> None:
+    """Before: a policy's path was "'str' object has no attribute 'id'" (engine/deciding/versions.py); report_lang="fr"
+    decided the whole round and then printed "report.html failed: RenderError: no message catalogue ..."."""
+    with pytest.raises(TypeError) as path:
+        engine.run_batch(str(ROOT / "policies" / "pinggu_2020.yaml"), ROUND, tmp_path / "o", quiet=True, without_ledger=True)  # type: ignore[arg-type]
+    assert str(path.value) == (
+        "run_batch() takes a loaded policy or its versions (engine.load_policy(path), engine.PolicySet.load(path or folder)), not str"
+    )
+    with pytest.raises(ValueError) as lang:
+        engine.run_batch(policy, ROUND, tmp_path / "o", quiet=True, without_ledger=True, report_lang="fr")
+    assert str(lang.value) == "run_batch(report_lang='fr'): the report is written in one of en, zh"
+    from engine.core.i18n import tr
+
+    assert tr(lang.value.args[0], "zh") == "run_batch(report_lang='fr')：报告只能用以下语言之一写出：en、zh"
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("lang", ["fr", "ZH", None])
+def test_a_language_without_a_catalogue_is_said_in_the_readers_language(policy: engine.CompiledPolicy, lang: Any) -> None:
+    """Before: "no message catalogue for language 'fr'; available: en, zh" in English whatever the reader's language
+    (err.said("zh") too), and lang=None was "unsupported operand type(s) for /: 'PosixPath' and 'NoneType'"."""
+    decision = engine.evaluate(policy, example())
+    with pytest.raises(engine.RenderError) as err:
+        engine.explain(policy, decision, lang=lang)
+    assert err.value.said("zh") == f"没有语言 {lang!r} 的消息目录；可用的语言为：en、zh"
+    assert err.value.said("en") == f"no message catalogue for language {lang!r}; available: en, zh"
+    with engine.use_language("zh"):  # (the reader's language chosen around the slip: said in it)
+        with pytest.raises(Exception) as chosen, engine.use_language(lang or "fr"):
+            pass
+        assert str(chosen.value) == f"没有语言 {lang or 'fr'!r} 的消息目录；可用的语言为：en、zh"
+
+
+def test_matching_given_a_ledgers_url_or_no_list_says_what_to_give(policy: engine.CompiledPolicy) -> None:
+    """Before: Matching(sets, ledger="sqlite:///l.sqlite") matched, then failed at the first profile: "'str' object
+    has no attribute 'with_facts_on_record'"; Matching(None) was "'NoneType' object is not iterable"."""
+    versions = engine.PolicySet((policy,))
+    with pytest.raises(TypeError) as url:
+        engine.Matching([versions], ledger="sqlite:///l.sqlite")  # type: ignore[arg-type]
+    assert str(url.value) == "Matching(ledger=) takes an open ledger, engine.Ledger(url, create=False), not str"
+    with pytest.raises(TypeError, match=r"^Matching\(\) takes a list of PolicySets, one per measure, not of NoneType: "):
+        engine.Matching(None)  # type: ignore[arg-type]
+
+
+def test_the_ledgers_calls_given_a_policys_path_or_a_claims_data_say_what_they_take(policy: engine.CompiledPolicy, tmp_path: Any) -> None:
+    """Before: verify("policies/x.yaml") was "'str' object has no attribute 'content_hash'" (read as a list of its
+    characters), record_finding(policy=path) "... no attribute 'funding_years'", history_for(policy, data) "'dict'
+    object has no attribute 'applicant'"."""
+    path = str(ROOT / "policies" / "pinggu_2020.yaml")
+    with engine.Ledger(f"sqlite:///{tmp_path}/l.sqlite") as ledger:
+        with pytest.raises(TypeError) as verify:
+            ledger.verify(path)  # type: ignore[arg-type]
+        assert str(verify.value) == (
+            "verify() takes a loaded policy (engine.load_policy(path), or engine.PolicySet.load(path).pick(claim)), not str"
+        )
+        with pytest.raises(TypeError, match=r"^record_finding\(\) takes a loaded policy .*, not str$"):
+            ledger.record_finding("91110117MA01ABCD1F", "fraud_finding_dates", "2021-05-01", reason="核查", policy=path)  # type: ignore[arg-type]
+        assert ledger.findings() == []  # (nothing recorded)
+        with pytest.raises(TypeError) as history:
+            ledger.history_for(policy, example())  # type: ignore[arg-type]
+        assert str(history.value) == "history_for() takes a parsed Claim, engine.parse_claim(policy, data), not a dict"
+        assert ledger.verify([policy]) == []  # (a list of loaded versions, as before)

@@ -44,7 +44,17 @@ def _read_yaml(text: str) -> Any:
 
 
 class CatalogueError(Exception):
-    """The engine's own catalogue is broken (a bug caught by the tests, never a user's slip)."""
+    """The engine's own catalogue is broken (a bug caught by the tests), or a language asked for has none
+    (`no_catalogue`: said as a `Msg`, in the reader's language)."""
+
+    def __str__(self) -> str:
+        return tr(self.args[0]) if self.args and isinstance(self.args[0], Msg) else super().__str__()
+
+
+def no_catalogue(lang: object) -> CatalogueError:
+    """A language asked for that has no catalogue ('fr', 'ZH', None where a language is taken), in words: it was
+    English whatever the reader's language, and `explain(..., lang=None)` was "unsupported operand type(s) for /"."""
+    return CatalogueError(msg("core.no_language", lang=repr(lang), languages=list(languages())))
 
 
 def languages() -> tuple[str, ...]:
@@ -62,9 +72,9 @@ def languages_in(folder: Path) -> tuple[str, ...]:
 @cache
 def catalogue(lang: str) -> dict[str, Any]:
     """The merged catalogue of `lang`, read once per process (a top-level key in two files is an error)."""
+    if lang not in languages():  # (a language's folder by its name: none other is read, nor None, nor '../x')
+        raise no_catalogue(lang)
     folder = MESSAGE_DIR / lang
-    if not (folder / "explanation.yaml").is_file():
-        raise CatalogueError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
     merged: dict[str, Any] = {}
     where: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")):
@@ -255,7 +265,7 @@ def language() -> str:
 def use_language(lang: str | None) -> Iterator[str]:
     """Say everything inside in `lang` (None: keep the language already chosen, or the environment's)."""
     if lang is not None and lang not in languages():
-        raise CatalogueError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
+        raise no_catalogue(lang)
     token = _CHOSEN.set(lang if lang is not None else _CHOSEN.get())
     try:
         yield language()
@@ -266,5 +276,5 @@ def use_language(lang: str | None) -> Iterator[str]:
 def set_language(lang: str | None) -> None:
     """Choose the language for the rest of this context (the CLI calls it once, from `--lang`)."""
     if lang is not None and lang not in languages():
-        raise CatalogueError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
+        raise no_catalogue(lang)
     _CHOSEN.set(lang)

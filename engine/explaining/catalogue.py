@@ -34,7 +34,7 @@ def base_catalogue(lang: str) -> dict[str, Any]:
     try:
         return i18n.catalogue(lang)
     except i18n.CatalogueError as exc:
-        raise RenderError(str(exc)) from None
+        raise RenderError(exc.args[0] if exc.args else str(exc)) from None  # (a `Msg`: said in the reader's language)
 
 
 def fill(text: str, values: Mapping[str, Any]) -> str:

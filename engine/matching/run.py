@@ -97,9 +97,13 @@ class Matching:
         version "'CompiledPolicy' object has no attribute 'covering'" at the first match."""
         if isinstance(self.sets, PolicySet):
             raise TypeError(msg("match.set_alone"))
+        if not isinstance(self.sets, Sequence) or isinstance(self.sets, str):  # (None: "'NoneType' object is not iterable")
+            raise TypeError(msg("match.not_sets", kind=type(self.sets).__name__))
         for given in self.sets:
             if not isinstance(given, PolicySet):
                 raise TypeError(msg("match.not_sets", kind=type(given).__name__))
+        if self.ledger is not None and not isinstance(self.ledger, Ledger):  # (its URL: "'str' object has no attribute
+            raise TypeError(msg("match.not_ledger", kind=type(self.ledger).__name__))  # 'with_facts_on_record'")
 
     @functools.cached_property
     def item_types(self) -> frozenset[str]:

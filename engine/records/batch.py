@@ -80,6 +80,7 @@ from engine.records.ledger import (
     default_url,
     masked_url,
     rank_round,
+    refuse_url_not_text,
     sqlite_path,
 )
 from engine.records.tabular import (
@@ -436,14 +437,22 @@ def _words(err: Exception) -> str:
 REPLACE_BY_RUN = "run_batch(..., commit=True, replace=True)"
 
 
-def _refuse_counts(workers: Any, output_processes: Any) -> None:
-    """`workers` and `output_processes` held to what `--workers` and `--output-processes` take (ValueError): -1, 0,
-    65, True or 1.5 workers ran on one process, unsaid; 2.0 failed deep inside multiprocessing, "2" at a comparison."""
+def _refuse_arguments(policy: Any, workers: Any, output_processes: Any, ledger_url: Any, report_lang: Any) -> None:
+    """`run_batch`'s arguments that are none of what it takes, refused before anything is read or written: `workers`
+    and `output_processes` held to what `--workers` and `--output-processes` take (ValueError: -1, 0, 65, True or 1.5
+    workers ran on one process, unsaid; 2.0 failed deep inside multiprocessing, "2" at a comparison); a policy that is
+    none ("'str' object has no attribute 'id'" of a policy's path), a ledger URL that is no text (TypeError); a
+    report language with no catalogue (the round ran, and its report.html failed at the end)."""
     from engine.records.workers import MAX_WORKERS
 
+    if not isinstance(policy, CompiledPolicy | PolicySet):
+        raise TypeError(msg("core.not_a_policy_or_set", call="run_batch", kind=type(policy).__name__))
     refuse_count(workers, "run_batch", "workers", 1, MAX_WORKERS)
     none = msg("batch.output_processes_none", most=OUTPUT_PROCESSES)
     refuse_count(output_processes, "run_batch", "output_processes", 0, MAX_WORKERS, none=none)
+    refuse_url_not_text(ledger_url, "run_batch(ledger_url=)")
+    if report_lang not in languages():
+        raise ValueError(msg("batch.report_lang", lang=repr(report_lang), languages=list(languages())))
 
 
 def _through(problem: dict[str, Any], replace_said: str) -> dict[str, Any]:
@@ -549,7 +558,7 @@ def run_batch(
     """
     if without_ledger and (commit or ledger_url):
         raise ValueError(msg("batch.without_ledger"))
-    _refuse_counts(workers, output_processes)
+    _refuse_arguments(policy, workers, output_processes, ledger_url, report_lang)
     if round_label is not None:  # (once, before anything: each commit would refuse it)
         check_words(round_label, "round")
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))

@@ -64,7 +64,16 @@ from jsonschema import Draft202012Validator, FormatChecker
 from engine.core.errors import EngineError, SaidError, json_kind, refuse_count
 from engine.core.i18n import Msg, msg
 from engine.core.quantities import amount_slip, date_slip, format_money, round_units
-from engine.deciding.claims import MAX_LIST, Claim, FactConverter, claim_schema, closest, parse_claim, text_problem
+from engine.deciding.claims import (
+    MAX_LIST,
+    Claim,
+    FactConverter,
+    claim_schema,
+    closest,
+    parse_claim,
+    refuse_what_is_no_policy,
+    text_problem,
+)
 from engine.deciding.decision import Decision, in_engine_context
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Consumption, Grant, Usage
@@ -608,6 +617,13 @@ def absolute_url(url: str) -> str:
     return f"sqlite:///{os.path.abspath(path)}" if url.startswith("sqlite://") else os.path.abspath(path)
 
 
+def refuse_url_not_text(url: Any, call: str) -> None:
+    """TypeError unless `url` is a ledger's URL as text, or None (the default ledger): Ledger(5) was "'int' object has
+    no attribute 'startswith'", a `Path` likewise."""
+    if url is not None and not isinstance(url, str):
+        raise TypeError(msg("ledger.url_not_text", call=call, kind=type(url).__name__, value=repr(url)[:80]))
+
+
 def _connect(url: str, *, create: bool = True, busy: float | None = None) -> _Backend:
     path = sqlite_path(url)
     if url.startswith("sqlite://"):
@@ -648,7 +664,9 @@ def check_words(text: str, field: str) -> None:
     request's key): some text, not too long, with no invisible character; a label or a key as it will be matched (no
     space or line end around it, none inside)."""
     what = msg(f"ledger.words.{field}")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):  # (round=2021 was "the round label is empty")
+        raise LedgerError(msg("ledger.words.not_text", field=what, kind=json_kind(text), value=repr(text)[:40]))
+    if not text.strip():
         raise LedgerError(msg("ledger.words.empty", field=what))
     label = field != "reason"  # (a round's label, a request's key: matched exactly)
     limit = MAX_ROUND_LABEL if label else MAX_REASON
@@ -761,6 +779,19 @@ def finding_fact_named(policy: CompiledPolicy | Sequence[CompiledPolicy], code: 
     return Text(f"{_FORM_HINT.sub('', spec.label.zh)}（{code}）", code) if spec.label.zh else code
 
 
+def versions_given(policy: Any, call: str) -> list[CompiledPolicy]:
+    """The versions a ledger's call was given (one, or a list of them), each a loaded policy (TypeError as `evaluate`
+    says it: a policy's path was "'str' object has no attribute 'content_hash'", read as a list of its characters)."""
+    if isinstance(policy, CompiledPolicy):
+        return [policy]
+    if isinstance(policy, str | bytes | os.PathLike) or not isinstance(policy, Iterable):
+        refuse_what_is_no_policy(policy, call)
+    versions = list(policy)
+    for version in versions:
+        refuse_what_is_no_policy(version, call)
+    return versions
+
+
 def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_id: str, fact: str, value: str) -> None:
     """Refuse a finding the policy could not use: an applicant id not in the claims' form, a fact not in the
     applicant vocabulary (with a did-you-mean), a fact not stated as one text, or a value not of the fact's type.
@@ -768,7 +799,7 @@ def check_finding(policy: CompiledPolicy | Sequence[CompiledPolicy], applicant_i
     The checks are the claims' own (the applicant schema of `engine.deciding.claims` and its converter). With several
     versions, the newest that knows the fact decides.
     """
-    versions = [policy] if isinstance(policy, CompiledPolicy) else sorted(policy, key=lambda v: v.funding_years)
+    versions = sorted(versions_given(policy, "record_finding"), key=lambda v: v.funding_years)
     if not versions:
         raise LedgerError(msg("ledger.finding.no_policy"))
     known = [v for v in reversed(versions) if fact in v.applicant_facts and fact != "id"]
@@ -1070,6 +1101,7 @@ class Ledger:
     store_decisions = True
 
     def __init__(self, url: str | None = None, *, create: bool = True, busy_seconds: float | None = None) -> None:
+        refuse_url_not_text(url, "Ledger()")
         self.url = url or default_url()
         if busy_seconds is not None and not _seconds(busy_seconds):  # (-1 waited for ever: a lock's "no timeout")
             raise ValueError(msg("ledger.busy_seconds", value=repr(busy_seconds), default=BUSY_SECONDS))
@@ -1174,6 +1206,8 @@ class Ledger:
         rise again), so room it left under a cap is never granted, and a dry run or a service's evaluation with the
         ledger's history decides as a commit would.
         """
+        if type(claim) is not Claim:  # (a claim's data: "'dict' object has no attribute 'applicant'")
+            raise TypeError(msg("ledger.history_not_parsed", kind=type(claim).__name__))
         keys = sorted(possible_keys(policy, claim))
         # (a grant of the round is read at its unscaled amount: the columns of `_grant_from_row`, its amount swapped)
         columns = _GRANT_COLS.replace("amount", "CASE WHEN g.round = ? THEN coalesce(g.unscaled_amount, g.amount) ELSE g.amount END", 1)
@@ -1991,7 +2025,7 @@ class Ledger:
         its own version's ceiling); grants of a version not given are held to the version covering their
         funding year, else the newest given.
         """
-        versions = [policy] if isinstance(policy, CompiledPolicy) else list(policy)
+        versions = versions_given(policy, "verify")
         if not versions:
             raise LedgerError(msg("ledger.verify_policy"))
         by_hash = {v.content_hash: v for v in versions}
