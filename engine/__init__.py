@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.core.errors import ClaimError, EngineError, InputLimitError, PolicyError, Problem
+from engine.core.errors import ClaimError, EngineError, InputLimitError, PolicyError, Problem, refuse_flags
 from engine.core.i18n import use_language
 from engine.core.version import __version__ as __version__
 from engine.deciding.claims import (
@@ -145,6 +145,8 @@ def evaluate(
 ) -> Decision:
     """Decide a claim (plain data or a parsed `Claim`) under `policy`, after `history` (`Grant`s, or their dict
     form, checked as a claim's own `history` is: ClaimError naming each problem)."""
+    if trace is not True and trace is not False:  # ("no" was a trace: any text is true to Python)
+        refuse_flags("evaluate", trace=trace)
     try:
         parsed = claim_for(policy, claim)
     except (AttributeError, TypeError):  # (off the path: a policy that is none was "'str' object has no attribute

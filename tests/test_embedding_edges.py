@@ -355,3 +355,23 @@ def test_the_ledgers_calls_given_a_policys_path_or_a_claims_data_say_what_they_t
             ledger.history_for(policy, example())  # type: ignore[arg-type]
         assert str(history.value) == "history_for() takes a parsed Claim, engine.parse_claim(policy, data), not a dict"
         assert ledger.verify([policy]) == []  # (a list of loaded versions, as before)
+
+
+@pytest.mark.parametrize("flag", ["false", "no", 0, None])
+def test_a_flag_given_as_anything_but_true_or_false_is_refused(policy: engine.CompiledPolicy, tmp_path: Any, flag: Any) -> None:
+    """Before: any text is true to Python: run_batch(commit="false") committed the round into the default ledger,
+    Ledger(url, create="no") made a ledger, evaluate(trace="no") traced; 0 and None were False, unsaid."""
+    url = f"sqlite:///{tmp_path}/l.sqlite"
+    with pytest.raises(ValueError) as run:
+        engine.run_batch(policy, ROUND, tmp_path / "o", ledger_url=url, commit=flag, quiet=True, report=False)
+    assert str(run.value) == f"run_batch(commit={flag!r}): commit takes True or False"
+    with pytest.raises(ValueError, match=rf"^Ledger\(create={flag!r}\): create takes True or False$"):
+        engine.Ledger(url, create=flag)
+    assert not (tmp_path / "l.sqlite").exists()  # (neither made a ledger)
+    with pytest.raises(ValueError) as trace:
+        engine.evaluate(policy, example(), trace=flag)
+    from engine.core.i18n import tr
+
+    assert tr(trace.value.args[0], "zh") == f"evaluate(trace={flag!r})：trace 应为 True 或 False"
+    with engine.Ledger(url) as ledger, pytest.raises(ValueError, match=rf"^commit\(replace={flag!r}\): replace takes True or False$"):
+        ledger.commit(policy, example(), replace=flag)

@@ -108,6 +108,14 @@ def refuse_count(value: Any, call: str, name: str, least: int, most: int | None 
     raise ValueError(msg("core.count_from_to", **said, most=most) if most is not None else msg("core.count_at_least", **said))
 
 
+def refuse_flags(call: str, **flags: Any) -> None:
+    """ValueError unless each of `flags` is True or False: a flag given as text ("false", "no") is true to Python, so
+    `run_batch(commit="false")` committed the round, and `Ledger(url, create="no")` made a ledger."""
+    for name, value in flags.items():
+        if value is not True and value is not False:
+            raise ValueError(msg("core.flag", call=call, name=name, value=repr(value)[:40]))
+
+
 def format_path(path: Sequence[PathPart]) -> str:
     """`('rules', 3, 'caps', 0, 'max')` -> `rules[3].caps[0].max`."""
     out = ""

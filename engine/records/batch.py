@@ -59,7 +59,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
-from engine.core.errors import ClaimError, EngineError, Problem, refuse_count
+from engine.core.errors import ClaimError, EngineError, Problem, refuse_count, refuse_flags
 from engine.core.i18n import FALLBACK, CatalogueError, Msg, language, languages, lookup, msg, tr
 from engine.core.quantities import format_money, round_units, said_money
 from engine.deciding.claims import Claim, parse_claim, parse_claim_json, refuse_own_history
@@ -559,6 +559,10 @@ def run_batch(
     if without_ledger and (commit or ledger_url):
         raise ValueError(msg("batch.without_ledger"))
     _refuse_arguments(policy, workers, output_processes, ledger_url, report_lang)
+    refuse_flags(
+        "run_batch", commit=commit, replace=replace, trace=trace, quiet=quiet, report=report, without_ledger=without_ledger,
+        outputs_while_deciding=outputs_while_deciding, own_history=own_history,
+    )  # fmt: skip
     if round_label is not None:  # (once, before anything: each commit would refuse it)
         check_words(round_label, "round")
     versions = policy if isinstance(policy, PolicySet) else PolicySet((policy,))

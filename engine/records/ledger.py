@@ -61,7 +61,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from engine.core.errors import EngineError, SaidError, json_kind, refuse_count
+from engine.core.errors import EngineError, SaidError, json_kind, refuse_count, refuse_flags
 from engine.core.i18n import Msg, msg
 from engine.core.quantities import amount_slip, date_slip, format_money, round_units
 from engine.deciding.claims import (
@@ -1102,6 +1102,7 @@ class Ledger:
 
     def __init__(self, url: str | None = None, *, create: bool = True, busy_seconds: float | None = None) -> None:
         refuse_url_not_text(url, "Ledger()")
+        refuse_flags("Ledger", create=create)
         self.url = url or default_url()
         if busy_seconds is not None and not _seconds(busy_seconds):  # (-1 waited for ever: a lock's "no timeout")
             raise ValueError(msg("ledger.busy_seconds", value=repr(busy_seconds), default=BUSY_SECONDS))
@@ -1388,6 +1389,7 @@ class Ledger:
         (item id -> `engine.deciding.selection.Verdict`; see `engine.records.batch`): an item left out is refused.
         `audit`: recorded in the same transaction, with the outcome.
         """
+        refuse_flags("commit", replace=replace, trace=trace)
         if round is not None:
             check_words(round, "round")
         parsed = submitted = as_parsed_now(policy, claim) if isinstance(claim, Claim) else parse_claim(policy, claim)
