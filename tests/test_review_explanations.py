@@ -31,8 +31,10 @@ from engine.explaining.render import explain
 from engine.officer.casefile import decide_case, load_case_file
 
 ROOT = Path(__file__).parent.parent
-ELLIPSIS = "（逐项计算、互不占用额度，材料补齐后按当时额度重新核定）"
-ELLIPSIS_EN = "(each item worked out alone, sharing no cap room; decided again on the room left once documents are complete)"
+ELLIPSIS = "（逐项计算、互不占用额度，所缺材料或事实补齐后按当时额度重新核定）"
+ELLIPSIS_EN = (
+    "(each item worked out alone, sharing no cap room; decided again on the room left once the missing documents or facts are given)"
+)
 
 
 def _readings_and_notes() -> list[dict[str, Any]]:
@@ -182,3 +184,25 @@ def test_every_note_cites_clauses_by_the_measures_own_numbering_in_both_language
     assert said["N9"]["en"].startswith("The referral of 第六条(四)第二款 names enterprises and IP right holders")
     assert [rid for rid, r in said.items() if "item." in r["zh"] or "item." in r["en"]] == []
     assert "按联盟编号累计，不论由哪家单位申报" in said["N12"]["zh"]
+
+
+# --- a provisional amount says what it waits for (review41) ---------------------------------------------------------
+
+
+def test_a_provisional_amount_says_whether_it_waits_for_documents_or_facts(policy: engine.CompiledPolicy) -> None:
+    """An item incomplete for a fact not given said 材料补齐后暂核金额 (once the documents are complete), though it
+    lacked no document. A loan of 100,000.00 interest × 50% = 50,000.00, the applicant not saying whether it operates
+    in the district (N4: unknown, not false)."""
+
+    def provisional_line(**facts: Any) -> str:
+        data = claim(item("pledge_loan_interest", "l1", loan_id="A", annual_interest_paid="100000.00", **facts), actually_operating=...)
+        (line,) = [x.strip() for x in explain(policy, engine.evaluate(policy, data)).splitlines() if "暂核金额：" in x]
+        return line
+
+    assert provisional_line() == "所缺事实补齐后暂核金额：50,000.00 元（现不占用封顶额度与次数）"
+    both = provisional_line(documents=["proof_of_right"])  # and without its fee receipts and sealed copies
+    assert both == "材料和所缺事实补齐后暂核金额：50,000.00 元（现不占用封顶额度与次数）"
+    only_documents = claim(item("pledge_loan_interest", "l1", loan_id="A", annual_interest_paid="100000.00", documents=["proof_of_right"]))
+    text = explain(policy, engine.evaluate(policy, only_documents))
+    assert "     材料补齐后暂核金额：50,000.00 元（现不占用封顶额度与次数）\n" in text
+    assert "另暂核 50,000.00 元（逐项计算、互不占用额度，所缺材料或事实补齐后按当时额度重新核定）" in text

@@ -462,7 +462,9 @@ class Explainer:
         self.f_doc_missing = f("doc_missing", "doc")
         self.f_missing_documents = f("missing_documents", "docs", "cites")
         self.f_missing_facts = f("missing_facts", "facts")
-        self.f_provisional = f("provisional", "amount")
+        self.f_provisional = f("provisional", "amount")  # (an item waiting for documents)
+        self.f_provisional_facts = f("provisional_facts", "amount")  # (for facts not given)
+        self.f_provisional_both = f("provisional_both", "amount")
         self.f_referred_line = f("referred_line", "to", "cites")
         self.f_pending_line = f("pending_line", "what")
         self.f_pending_ceiling = f("pending_ceiling", "ceiling", "cites", "says")
@@ -1519,8 +1521,9 @@ class Explainer:
             if d.missing_facts:
                 fs = self.sep.join(self.lab.fact_label(x, d.item.type) for x in d.missing_facts)
                 out.append(w.line(self.f_missing_facts(facts=fs), False, "missing_facts"))
-            if d.provisional is not None:
-                out.append(w.line(self.f_provisional(amount=self.money(d.provisional)), NOMARK, "provisional"))
+            if d.provisional is not None:  # (said by what it waits for: documents, facts, or both)
+                said = self.f_provisional_facts if not d.missing_documents else self.f_provisional_both if d.missing_facts else self.f_provisional
+                out.append(w.line(said(amount=self.money(d.provisional)), NOMARK, "provisional"))
         elif status == "referred":
             rule = d.rule
             to = self.lab.label(rule.referral) if rule.referral is not None else ""
