@@ -288,3 +288,29 @@ def test_coverage_names_cases_where_they_are_and_the_failing_ones(tmp_path: Path
     assert f"未通过的用例（不计入；原因见 `test`）：\n  - {f}:9 an officer who forgot the annual cap\n" in text
     assert "知识产权质押贷款贴息（pledge-loan-interest）：因条件「贷款须为银行贷款」不予支持" in text
     assert "general_clauses.yaml:" in text and "::" not in text
+
+
+def test_a_reading_named_by_a_condition_and_a_test_that_does_not_apply_are_branches(policy: engine.CompiledPolicy) -> None:
+    """readings: [{id, when}] and applies: (docs/policy-language.md 7.2, 7.3) say something of an item beside the
+    check's result: a case should show each. An item listing no holders names R30, a first of several R4; a US number
+    does not meet the kind-digit condition's `applies`."""
+    from conftest import ENTERPRISE_NAME, claim, item, patent_number
+
+    from engine.core.i18n import tr
+    from engine.officer.coverage import hits
+
+    keys = {b.key: tr(b.label, "zh") for b in branches_of(policy)}
+    assert keys["reading:first-right-holder?R4"] == "审查「涉及多个权利人的，仅支持第一权利人」（first-right-holder）列出解读 R4"
+    assert keys["reading:first-right-holder?R30"].endswith("列出解读 R30")
+    assert keys["not_applicable:invention-patent-fees#when2"] == (
+        "发明专利授权（invention-patent-fees）：条件「专利号中表示专利类型的一位（12 位申请号的第 5 位，8 位的第 3 位）"
+        "须与所填专利类型一致」对事项不适用"
+    )
+    data = claim(
+        item("invention_patent_grant", "p1", patent_id=patent_number(401), right_holders=[ENTERPRISE_NAME, "某大学"]),
+        item("invention_patent_grant", "p2", patent_id="US11000009"),
+    )
+    got = hits(engine.evaluate(policy, data).to_dict())
+    assert {"reading:first-right-holder?R4", "reading:first-right-holder?R30", "not_applicable:invention-patent-fees#when2"} <= got
+    only_cn = hits(engine.evaluate(policy, claim(item("invention_patent_grant", "p1", patent_id=patent_number(402)))).to_dict())
+    assert "not_applicable:invention-patent-fees#when2" not in only_cn and "reading:first-right-holder?R4" not in only_cn

@@ -1522,7 +1522,13 @@ class Explainer:
                 fs = self.sep.join(self.lab.fact_label(x, d.item.type) for x in d.missing_facts)
                 out.append(w.line(self.f_missing_facts(facts=fs), False, "missing_facts"))
             if d.provisional is not None:  # (said by what it waits for: documents, facts, or both)
-                said = self.f_provisional_facts if not d.missing_documents else self.f_provisional_both if d.missing_facts else self.f_provisional
+                said = (
+                    self.f_provisional_facts
+                    if not d.missing_documents
+                    else self.f_provisional_both
+                    if d.missing_facts
+                    else self.f_provisional
+                )
                 out.append(w.line(said(amount=self.money(d.provisional)), NOMARK, "provisional"))
         elif status == "referred":
             rule = d.rule

@@ -236,6 +236,7 @@ class _Branches(PolicyVisitor):
         self.note(test, at)
         if at.first:
             self.checks.append(Branch(f"refused:{test.id}", test.cites, msg("coverage.branch.check", **_said(test))))
+            self.checks += _said_branches(test)
 
     def visit_document_check(self, check: model.DocumentCheck, at: Site) -> None:
         self.note(check, at, documents=True)
@@ -265,6 +266,7 @@ class _Branches(PolicyVisitor):
         r = _rule(self.policy, at.rule)
         said = label(test.says) if test.says.zh or test.says.en else test.expression.source  # (its words, as decisions say it)
         self.rules.append(Branch(f"refused:{test.id}", test.cites, msg("coverage.branch.condition", rule=r, test=said)))
+        self.rules += _said_branches(test, r)
 
     def visit_amount(self, form: model.AmountForm, at: Site) -> None:
         assert at.rule is not None
@@ -361,6 +363,23 @@ class _Branches(PolicyVisitor):
                     b, label=msg(f"coverage.branch.{'cap' if kind == 'reduced' else 'exhausted'}_shared", rules=rules, **self.cap_said[cap])
                 )
         return list(unique.values())
+
+
+def _said_branches(test: model.Test, rule: Any = None) -> list[Branch]:
+    """What a check (or the condition of `rule`) may say of an item beside its result: each reading it names where a
+    condition holds (`readings_when`), and that it did not apply (`applies`): each a branch a case should reach."""
+    out = [
+        Branch(f"reading:{test.id}?{r}", test.cites, msg("coverage.branch.reading", reading=r, **_said(test)))
+        for r, _ in test.readings_when
+    ]
+    if test.applies is not None:
+        said = (
+            msg("coverage.branch.not_applicable", **_said(test))
+            if rule is None
+            else msg("coverage.branch.condition_not_applicable", rule=rule, test=_said(test)["words"])
+        )
+        out.append(Branch(f"not_applicable:{test.id}", test.cites, said))
+    return out
 
 
 def _said(part: model.Test | model.DocumentCheck | model.Cap | model.Limit) -> dict[str, Any]:
@@ -477,7 +496,10 @@ def _step_hits(s: dict[str, Any], rule: str | None = None) -> set[str]:
     if kind == "amount" and s.get("max_count") is not None and s["count"]["value"] is not None:
         return {f"{rule}#max_count"} if s["count"]["value"] > s["counted"] else set()
     if kind == "check" and s["result"] is False:
-        return {f"refused:{s['check']}"}
+        return {f"refused:{s['check']}"} | {f"reading:{s['check']}?{r}" for r in s.get("readings", ())}
+    if kind == "check" and ("readings" in s or "applies" in s):  # (what it said of the item: `_said_branches`)
+        out = {f"reading:{s['check']}?{r}" for r in s.get("readings", ())}
+        return out | {f"not_applicable:{s['check']}"} if s.get("applies") is False else out
     if kind == "who" and s["result"] is False:
         return {f"refused:{s['rule']}#who"}
     if kind == "limit" and s["result"] is False:
