@@ -94,13 +94,13 @@ def test_a_recorded_decision_says_the_same(policy: Any, lang: str, fmt: str) -> 
             assert "限制期至 2022-03-1" in recorded
 
 
-def test_shows_only_on_applicant_checks(tmp_path: Path) -> None:
-    """An item-level check cannot show values (its steps are written by generated code with no place for them)."""
+def test_an_item_level_check_shows_values_too(tmp_path: Path) -> None:
+    """An item-level check's `shows:` reads the item's facts (it did not load before: the item's steps were written
+    by generated code with no place for them; tests/test_item_shows.py holds the explanations)."""
     bad = policy_beside(tmp_path)
     text = bad.read_text(encoding="utf-8")
     anchor = "    test: year(item.date) == claim.funding_year\n"
     assert text.count(anchor) == 1
     bad.write_text(text.replace(anchor, anchor + "    shows:\n      - {value: item.date, zh: 事项日期}\n"), encoding="utf-8")
-    with pytest.raises(engine.PolicyError) as raised:
-        engine.load_policy(bad)
-    assert [p.code for p in raised.value.problems] == ["shows"]
+    (check,) = [t for r in engine.load_policy(bad).rules for t in r.item_checks if t.id == "occurred-in-funding-year"][:1]
+    assert [(s.value.source, s.label.zh) for s in check.shows] == [("item.date", "事项日期")]

@@ -283,7 +283,7 @@ def _check_frag(t: model.Test) -> _Fragments:
     f.c = ', "result": true, "missing_fact": null' + f.b  # the end of a check that held, or failed, with no fact missing
     f.d = ', "result": false, "missing_fact": null' + f.b
     f.write = _check_writer(f.a, facts.parts)
-    if t.readings_when or t.applies is not None:  # what it says of the item, after its words (as `step_to_dict`)
+    if t.shows or t.readings_when or t.applies is not None:  # what it says beside its result, after its words
         f.write = functools.partial(_naming, t, f.write)
     return f
 
@@ -294,10 +294,15 @@ def _naming(test: model.Test, write: Callable[[tuple[Any, Any, Any], str], str],
 
 
 def _said(test: model.Test, S: tuple[Any, Any, Any], end: str) -> str:
-    """The keys of what a check says of an item beside its result, each after a comma, as `step_to_dict` writes
-    them: the readings it names (`readings_when`), and `"applies": false` on a held step it does not apply to.
-    `end`: the step's end (its result is read from it: the writers have its text, not its value)."""
-    out = ', "readings": ' + _strings(dec.readings_named(test, *S)) if test.readings_when else ""
+    """The keys of what a check says beside its result, each after a comma, as `step_to_dict` writes them: the
+    values it shows (`shows`, those it could work out), the readings it names (`readings_when`), and
+    `"applies": false` on a held step it does not apply to. `end`: the step's end (its result is read from it: the
+    writers have its text, not its value)."""
+    out = ""
+    if test.shows and (shown := dec.shown_values(test, *S)):
+        out = ', "shows": ' + _dumps(shown)
+    if test.readings_when:
+        out += ', "readings": ' + _strings(dec.readings_named(test, *S))
     if test.applies is not None and end.startswith(', "result": true') and not dec.applies_to_item(test, *S):
         out += ', "applies": false'
     return out
@@ -859,7 +864,7 @@ class _ItemWriter:
         names on this item and the brace (as `_naming` writes them)."""
         f = _CHECKS(obj)
         assert f.facts is not None
-        cut = 1 if obj.readings_when or obj.applies is not None else 0
+        cut = 1 if obj.shows or obj.readings_when or obj.applies is not None else 0
         c, d, b = (self.const(x[: len(x) - cut])[1:-1] for x in (f.c, f.d, f.b))
         held = self.const(
             (f.c if step[3] is None and step[2] is True else f.d if step[3] is None and step[2] is False else _check_end(step, f.b))[
@@ -1365,12 +1370,10 @@ class _PolicyParts:
     """A policy's head fragment, its articles' order (what `Decision.totals_by_article` sorts by) and its
     generated standing writers."""
 
-    __slots__ = ("article_parts", "articles", "head", "header", "obj", "order", "shows", "standing")
+    __slots__ = ("article_parts", "articles", "head", "header", "obj", "order", "standing")
 
     def __init__(self, p: model.CompiledPolicy) -> None:
         self.obj = p
-        #: the applicant checks that show values beside their facts (`shows:`; `_standing`)
-        self.shows = tuple(t for t in p.applicant_checks if t.shows)
         #: the claim facts the header shows (`policy.header_facts`): each one's key fragment and name (`_claim_facts`)
         self.header = tuple((_s(n) + ": ", n) for n in p.header_facts)
         if self.header:  # the first key's fragment opens the object
@@ -1447,16 +1450,8 @@ def _article_entry(article: Any, parts: _PolicyParts, amount: Decimal, provision
 
 
 def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, Any], who: str, inapp: dict[tuple[str, Any], Decimal]) -> str:
-    """A decision's standing steps, by the policy's generated writer for their number (as an item's steps are); a
-    decision whose checks show values beside their facts (`shows:`), step by step, those checks by `step_to_dict`."""
-    if parts.shows:  # (the policy's few checks that show values, rather than every step of every claim looked at)
-        values = None
-        for test in parts.shows:
-            if shown := dec.shown_values(test, *S):
-                values = values or {}
-                values[id(test)] = shown
-        if values:  # (each step as `_step` writes it; a check that shows values, its `shows` as the last key)
-            return ", ".join([_shown(_step(s, None, S, who, inapp), values.get(id(s[1])) if s[0] == "check" else None) for s in steps])
+    """A decision's standing steps, by the policy's generated writer for their number (as an item's steps are; a
+    check that shows values beside its facts, `shows:`, writes them as an item's check does: `_said`)."""
     for write in parts.standing.get(len(steps), ()):
         text = write(steps, S[1], S[2], who, inapp)
         if text is not None:
@@ -1464,11 +1459,6 @@ def _standing(parts: _PolicyParts, steps: tuple[Any, ...], S: tuple[Any, Any, An
     write = _new_writer(parts.standing, len(steps), lambda: _ItemWriter(None, None, S, steps).write)
     text = write(steps, S[1], S[2], who, inapp) if write is not None else None
     return text if text is not None else ", ".join([_step(s, None, S, who, inapp) for s in steps])
-
-
-def _shown(text: str, values: list[dict[str, Any]] | None) -> str:
-    """A standing step's text, with the values its check shows (`shows`) as its last key, as `step_to_dict` puts it."""
-    return text if values is None else text[:-1] + ', "shows": ' + _dumps(values) + "}"
 
 
 def _claim_facts(parts: _PolicyParts, C: Any) -> str:

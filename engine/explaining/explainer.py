@@ -216,7 +216,7 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             body.append("{" + const(ex.group_heads[g]) + "}")
             group = g
         other = f"STEP({s}, d, A, C, inapp, paid)"
-        if kind == "check" and obj.id in ex.applying:  # (its held line is the item's own: said by the loop's method)
+        if kind == "check" and obj.id in ex.per_item:  # (its held line is the item's own: said by the loop's method)
             shapers.append(obj.id)
             if obj.id in ex.choosing:
                 choosing.append(s)
@@ -397,6 +397,9 @@ class Explainer:
         self.choosing = frozenset(t.id for r in policy.rules for t in r.item_checks if t.readings_when)
         #: the item checks and conditions that may not apply to an item (`applies`): their held line is the item's own
         self.applying = frozenset(t.id for r in policy.rules for t in (*r.item_checks, *r.when) if t.applies is not None)
+        #: the item checks that show values beside their facts (`shows:`): their line is the item's own
+        self.item_showing = frozenset(t.id for r in policy.rules for t in r.item_checks if t.shows)
+        self.per_item = self.applying | self.item_showing
         self.f_fact_value = f("fact_value", "fact", "value")
         self.f_fact_value_latin = f("fact_value_latin", "fact", "value")  # a value in digits or Latin letters
         self.f_fact_yes_no = f("fact_value_yes_no", "fact", "value")  # a yes/no fact, whose label is mostly a question
@@ -824,6 +827,27 @@ class Explainer:
         if missing:
             line += self.paren(t=self.f_missing_fact(fact=self.lab.fact_label(missing, t)))
         return line
+
+    def item_check(self, s: tuple[Any, ...], d: AnyItem, A: Any, C: Any) -> Any:
+        """The line of an item's check that says something of the item beside its result (`per_item`): 不适用 where
+        it did not apply (`applies`), the values it shows beside its facts (`shows`); a held line that shows nothing
+        kept (`applied_lines`)."""
+        test, ok, I, t = s[1], s[2], d.item.facts, d.item.type
+        held = ok is True and not s[3]
+        if held and test.id in self.applying and not self.applies(test, I, A, C):
+            return self.w.line(self.not_applicable(test, t, I, A, C), True, "check")
+        shown = self.item_shown(test, I, A, C) if test.id in self.item_showing else None
+        if shown or not held:
+            return self.w.line(self.check(s, t, I, A, C, shown), ok, "check")
+        piece = self.applied_lines.get(id(test))
+        if piece is None:
+            piece = self.applied_lines[id(test)] = self.w.line(self.check(s, t, I, A, C), True, "check")
+        return piece
+
+    def item_shown(self, test: Any, I: Any, A: Any, C: Any) -> list[Any]:
+        """The values an item's check shows beside its facts (`shows:`): worked out for a decision just made, as its
+        record states them for a recorded one."""
+        return shown_values(test, I, A, C) if type(test) is Test else self.recorded_shown(test)
 
     @staticmethod
     def applies(test: Any, I: Any, A: Any, C: Any) -> bool:
@@ -1601,13 +1625,8 @@ class Explainer:
         if k == "amount":
             return self.amount(s, d)
         if k == "check":
-            if s[1].id in self.applying and s[2] is True and not s[3]:  # (one that may not apply: said per item)
-                if not self.applies(s[1], d.item.facts, A, C):
-                    return w.line(self.not_applicable(s[1], d.item.type, d.item.facts, A, C), True, "check")
-                piece = self.applied_lines.get(id(s[1]))
-                if piece is None:
-                    piece = self.applied_lines[id(s[1])] = w.line(self.check(s, d.item.type, d.item.facts, A, C), True, "check")
-                return piece
+            if s[1].id in self.per_item:
+                return self.item_check(s, d, A, C)
             piece = w.line(self.check(s, d.item.type, d.item.facts, A, C), s[2], "check")
             if s[2] is True and not s[3]:
                 self.ok_lines[id(s[1])] = piece

@@ -919,7 +919,7 @@ class _Compiler:
                 self.check_uses[check["id"]], self.param_sink = tuple(self.param_sink), None
                 if e is None:
                     continue
-                shows = self.shows(check.get("shows"), path + ("shows",), level == "applicant")
+                shows = self.shows(check.get("shows"), path + ("shows",), sorted(types) if types is not None else None, level == "item")
                 chosen = self.readings_when(listed, path + ("readings",), types, level == "item")
                 test = Test(check["id"], cites, check["category"], e, says, readings, kinds, types, notes, shows, chosen, applies)
                 (applicant_checks if level == "applicant" else item_checks).append(test)
@@ -962,18 +962,14 @@ class _Compiler:
                 out.append((entry["id"], e))
         return tuple(out)
 
-    def shows(self, entries: Any, path: Path_, applicant: bool) -> tuple[Shown, ...]:
-        """A check's `shows:`: each value's expression compiled as its `test:` is (over claim and applicant facts), and
-        its words. Applicant-level checks only: an item's check steps are written by generated code that has no
-        place for them."""
+    def shows(self, entries: Any, path: Path_, types: list[str] | None, item_level: bool) -> tuple[Shown, ...]:
+        """A check's `shows:`: each value's expression compiled as its `test:` is (an item check's over the item's
+        facts too), and its words."""
         if not entries:
-            return ()
-        if not applicant:
-            self.error(path, msg("loading.compile.shows_applicant_only"), msg("loading.compile.level_applicant"), code="shows")
             return ()
         out = []
         for j, entry in enumerate(entries):
-            e = self.expr(entry["value"], path + (j, "value"), None, allow_item=False)
+            e = self.expr(entry["value"], path + (j, "value"), types, allow_item=item_level)
             if e is not None:
                 out.append(Shown(e, Text(entry["zh"], entry.get("en") or entry["zh"])))
         return tuple(out)

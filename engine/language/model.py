@@ -90,8 +90,8 @@ class Test:
     kinds: frozenset[str] | None = None  # applicant kinds it applies to; None: all
     item_types: frozenset[str] | None = None  # for item-level checks; None: all
     notes: tuple[str, ...] = ()  # ids of policy notes behind it
-    #: values derived from its facts, shown beside them (`shows:`; applicant-level checks): computed when a decision
-    #: is written or explained, never while it is made
+    #: values derived from its facts, shown beside them (`shows:`): computed when a decision is written or explained,
+    #: never while it is made
     shows: tuple[Shown, ...] = ()
     #: readings named only on the items where a condition holds (`readings: [{id, when}]`; item-level checks):
     #: each (reading id, condition), worked out when a decision is written or explained, never while it is made
