@@ -139,3 +139,13 @@ def test_coverage_marks_only_the_band_a_case_computes_with() -> None:
     d = decide("OT10", claim("OT10", OT10_CO, 2016, ot10_loan("L1", "1000000.00", "1.0000", "within_one_year", "2015-09-01", "2016-09-01")))
     rule = d["items"][0]["rule"]
     assert {k for k in hits(d) if k in branches and "#param:" in k} == {f"{rule}#param:pboc_within_1y@2015-08-26"}
+
+
+def test_a_look_up_later_in_a_chain_of_comparisons_keeps_the_comparisons_before_it() -> None:
+    """`a < b < c` evaluates c only when a < b holds (Python's chain stops at the first that fails): a look-up there
+    was traced always (session 40's note)."""
+    assert look_ups('item.x < 5% < param("r", item.d)') == [("r", "item.d", "(item.x < 5%)")]
+    assert look_ups('param("r", item.d) < item.x <= param("s", item.d) < 1') == [
+        ("r", "item.d", None),
+        ("s", "item.d", "(param('r', item.d) < item.x)"),
+    ]

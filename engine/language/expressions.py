@@ -1306,8 +1306,9 @@ def compile_expression(
 
 def param_conditions(tree: ast.Expression, text: str) -> dict[tuple[int, int], str | None]:
     """Where each `param(...)` call is (line, column) -> the condition under which it is evaluated, as policy source:
-    the tests of the `a if c else b` around it (`c`, or `not (c)` in the else branch) and the operands of `and` / `or`
-    before it, joined by `and`; None when it is always evaluated. The trace records a look-up only where its condition
+    the tests of the `a if c else b` around it (`c`, or `not (c)` in the else branch), the operands of `and` / `or`
+    before it, and the comparisons before it in a chain (`a < b < c`), joined by `and`; None when it is always
+    evaluated. The trace records a look-up only where its condition
     holds, so that an explanation shows the value a branch used, not every branch's (`rate_a if short else rate_b`).
     Called on a tree already within MAX_DEPTH, so the recursion is bounded."""
     out: dict[tuple[int, int], str | None] = {}
@@ -1328,6 +1329,14 @@ def param_conditions(tree: ast.Expression, text: str) -> dict[tuple[int, int], s
             for value in node.values:
                 walk(value, before)
                 before = (*before, said(value, holds))
+            return
+        if isinstance(node, ast.Compare) and len(node.ops) > 1:  # `a < b < c`: c is evaluated only when a < b holds
+            walk(node.left, conditions)
+            before, prev = conditions, node.left
+            for op, cur in zip(node.ops, node.comparators, strict=True):
+                walk(cur, before)
+                pair = ast.unparse(ast.Compare(left=prev, ops=[op], comparators=[cur]))  # (no source of its own)
+                before, prev = (*before, "(" + _PERCENT_CALL.sub(r"\1%", pair) + ")"), cur
             return
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == PARAM_FUNCTION:
             out.setdefault((node.lineno, node.col_offset), " and ".join(conditions) or None)
