@@ -165,6 +165,24 @@ def policy_beside(folder: Path, policy: Path = POLICY_PATH) -> Path:
     return kept
 
 
+def policy_edited(folder: Path, old: str, new: str) -> Path:
+    """Pinggu's policy with one edit (`old`, found once, replaced by `new`), written in `folder` beside the texts it
+    quotes."""
+    text = POLICY_PATH.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    out = folder / "policy.yaml"
+    out.write_text(text.replace(old, new), encoding="utf-8")
+    shutil.copytree(POLICY_PATH.parent / "texts", folder / "texts")
+    return out
+
+
+def load_refused(path: Path) -> str:
+    """The problems loading the policy at `path` says (it must refuse it)."""
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load_policy(path)
+    return str(caught.value)
+
+
 def patent_number(n: int, year: int = 2021) -> str:
     """A patent number (专利号, ZC 0006-2003) in its standard form: an invention application of `year`, serial `n`
     (the check character is the standard's: tests/test_patent_numbers.py holds it to hand-worked cases)."""

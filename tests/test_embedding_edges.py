@@ -10,20 +10,11 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
+from test_embedding import example
 
 import engine
 
-EXAMPLE = ROOT / "examples" / "claim_enterprise_2021.json"
-
-
-@pytest.fixture(scope="module")
-def policy() -> engine.CompiledPolicy:
-    return engine.load_policy(ROOT / "policies" / "pinggu_2020.yaml")
-
-
-def example() -> dict[str, Any]:
-    data: dict[str, Any] = engine.loads_json(EXAMPLE.read_text(encoding="utf-8"))
-    return data
+# (the Pinggu policy: conftest's `policy` fixture; the example claim: test_embedding's)
 
 
 # --- 1. a claim given where a decision is expected -----------------------------------------------------------------

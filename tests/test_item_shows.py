@@ -9,12 +9,10 @@ last day of the funding year, `date_of(claim.funding_year, 12, 31)` -- 2021-12-3
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import claim, item, patent_number
+from conftest import claim, item, patent_number, policy_edited
 
 import engine
 from engine.explaining.render import explain
@@ -31,12 +29,7 @@ SHOWS = (
 @pytest.fixture(scope="module")
 def showing(tmp_path_factory: pytest.TempPathFactory) -> engine.CompiledPolicy:
     folder = tmp_path_factory.mktemp("shows")
-    source = Path(__file__).parent.parent / "policies" / "pinggu_2020.yaml"
-    text = source.read_text(encoding="utf-8")
-    assert text.count(CHECK) == 1
-    (folder / "policy.yaml").write_text(text.replace(CHECK, CHECK + SHOWS), encoding="utf-8")
-    shutil.copytree(source.parent / "texts", folder / "texts")
-    return engine.load_policy(folder / "policy.yaml")
+    return engine.load_policy(policy_edited(folder, CHECK, CHECK + SHOWS))
 
 
 def _claim() -> dict[str, Any]:

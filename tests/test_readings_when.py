@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ENTERPRISE_NAME, claim, item, patent_number
+from conftest import ENTERPRISE_NAME, claim, item, load_refused, patent_number, policy_edited
 
 import engine
-from engine.core.errors import PolicyError
 from engine.explaining.render import explain
 
 OTHER = "某大学"
@@ -113,40 +111,19 @@ def test_a_recorded_decision_names_the_same_readings(policy: engine.CompiledPoli
 R4_LINE = '      - {id: R4, when: "count(item.right_holders) > 1 and same_name_in(applicant.name, item.right_holders)"}\n'
 
 
-def _policy_with(tmp_path: Path, old: str, new: str) -> Path:
-    """Pinggu's policy with one edit, written beside the texts it quotes."""
-    source = Path(__file__).parent.parent / "policies" / "pinggu_2020.yaml"
-    text = source.read_text(encoding="utf-8")
-    assert text.count(old) == 1
-    out = tmp_path / "policy.yaml"
-    out.write_text(text.replace(old, new), encoding="utf-8")
-    if (source.parent / "texts").is_dir():
-        shutil.copytree(source.parent / "texts", tmp_path / "texts")
-    return out
-
-
 def test_a_reading_named_by_a_condition_must_be_a_reading_of_the_policy(tmp_path: Path) -> None:
-    path = _policy_with(tmp_path, R4_LINE, '      - {id: R44, when: "count(item.right_holders) > 1"}\n')
-    with pytest.raises(PolicyError) as caught:
-        engine.load_policy(path)
-    said = str(caught.value)
+    said = load_refused(policy_edited(tmp_path, R4_LINE, '      - {id: R44, when: "count(item.right_holders) > 1"}\n'))
     assert "readings[0].id" in said and "'R44'" in said
 
 
 def test_a_condition_that_is_not_yes_or_no_is_refused_at_load(tmp_path: Path) -> None:
-    path = _policy_with(tmp_path, R4_LINE, '      - {id: R4, when: "count(item.right_holders)"}\n')
-    with pytest.raises(PolicyError) as caught:
-        engine.load_policy(path)
-    said = str(caught.value)
+    said = load_refused(policy_edited(tmp_path, R4_LINE, '      - {id: R4, when: "count(item.right_holders)"}\n'))
     assert "readings[0].when" in said and "`when` must be yes/no" in said
 
 
 def test_a_reading_with_when_on_an_applicant_check_is_refused_at_load(tmp_path: Path) -> None:
     old = "    test: year(claim.submission_date) == claim.funding_year + 1\n    says:\n      zh: 申报须在申报年度的次年提出\n      en: the application must be made in the year after the funding year\n    readings: [R6]\n"
-    path = _policy_with(tmp_path, old, old.replace("[R6]", '[{id: R6, when: "claim.funding_year > 2020"}]'))
-    with pytest.raises(PolicyError) as caught:
-        engine.load_policy(path)
-    said = str(caught.value)
+    said = load_refused(policy_edited(tmp_path, old, old.replace("[R6]", '[{id: R6, when: "claim.funding_year > 2020"}]')))
     assert "readings[0].when" in said and "a reading with when: is for item-level checks only" in said
 
 
@@ -164,7 +141,7 @@ def test_diff_says_a_reading_with_its_condition(tmp_path: Path, policy: engine.C
     from engine.officer.diff import diff_policies
 
     r30 = '      - {id: R30, when: "count(item.right_holders) == 0 or not same_name_in(applicant.name, item.right_holders)"}\n'
-    older = engine.load_policy(_policy_with(tmp_path, R4_LINE + r30, "      - R4\n      - R30\n"))
+    older = engine.load_policy(policy_edited(tmp_path, R4_LINE + r30, "      - R4\n      - R30\n"))
     [change] = diff_policies(older, policy)
     zh, en = tr(change.text, "zh"), tr(change.text, "en")
     when_r4 = "count(item.right_holders) > 1 and same_name_in(applicant.name, item.right_holders)"
