@@ -151,7 +151,8 @@ def test_a_limit_counting_years_says_years_and_its_record_keeps_the_unit(policy:
     # one year before: 20,000 × 50% = 10,000 granted, the second of the two years
     d1 = engine.evaluate(policy, claim(item("patent_insurance", "i1"), history=history[1:]))
     assert d1.items[0].amount == Decimal("10000.00")
-    assert "✓ 最多支持2年：上限 2 年，此前已计 1 年，本项计入后 2 年" in explain(policy, d1)
+    # (a limit used before names the application that used it, held as refused: H-2020, one year)
+    assert "✓ 最多支持2年：上限 2 年，此前已计 1 年（其中：2020 年度申请 H-2020 计 1 年），本项计入后 2 年" in explain(policy, d1)
     # the record carries the unit, so the decision explained from its JSON alone says the same
     (step,) = [s for s in d1.to_dict()["items"][0]["steps"] if s["step"] == "limit"]
     assert step["unit"] == {"zh": "年", "en": "year(s)"}

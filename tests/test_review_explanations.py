@@ -19,10 +19,12 @@ Session 41's review:
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from conftest import POLICY_PATH, claim, item
 
@@ -206,3 +208,27 @@ def test_a_provisional_amount_says_whether_it_waits_for_documents_or_facts(polic
     text = explain(policy, engine.evaluate(policy, only_documents))
     assert "     材料补齐后暂核金额：50,000.00 元（现不占用封顶额度与次数）\n" in text
     assert "另暂核 50,000.00 元（逐项计算、互不占用额度，所缺材料或事实补齐后按当时额度重新核定）" in text
+
+
+# --- a limit used before names who used it, held or not (review41) --------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_held_limit_names_the_earlier_application_that_used_it(policy: engine.CompiledPolicy, lang: str) -> None:
+    """Golden 02: the applicant's insurance of funding year 2021 (G-2021-07, item i1) counted 1 of the two years of
+    第六条（二）; the 2022 policy item i1 is the second. The line said 此前已计 1 年 and no more: only a limit that refused
+    named the applications that filled it, so a reviewer could not trace the 1 to G-2021-07."""
+    data = engine.loads_json((ROOT / "tests" / "golden" / "02-history-consumed.claim.json").read_text(encoding="utf-8"))
+    decision = engine.evaluate(policy, data)
+    (step,) = [s for s in decision.to_dict()["items"][1]["steps"] if s["step"] == "limit"]
+    assert (step["result"], step["used_before"], step["used_by"]) == (
+        True,
+        1,
+        [{"claim_id": "G-2021-07", "funding_year": 2021, "applicant_id": "91110117MA01ABCD1F", "counted": 1}],
+    )
+    text = explain(policy, decision, lang=lang)
+    if lang == "zh":
+        assert "     ✓ 最多支持2年：上限 2 年，此前已计 1 年（其中：2021 年度申请 G-2021-07 计 1 年），本项计入后 2 年\n" in text
+    else:
+        assert "counted before 1 (among them: application G-2021-07 for 2021, 1 year(s)), with this item 2\n" in text
+    assert explain(policy, json.loads(decision.to_json()), lang=lang) == text

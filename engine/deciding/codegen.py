@@ -779,9 +779,10 @@ class RuleWriter(CodeWriter):
             # (a consecutive limit's use is the years in a row next to the item's: the limit's own reckoning, `used_before`)
             self.writeline(f"n{j} = L{j}.used_before(used{j}, pc{j})" if limit.consecutive else f"n{j} = len(used{j})")
             self.writeline(f"ok = counted or n{j} < LT{j}")
-            # (a limit that refuses names the earlier applications that filled it: a pass over the history, only then)
+            # (a limit already used names the earlier applications that used it, so that a reviewer can trace the count:
+            # a pass over the history, only then)
             counted = f"L{j}.counted_before(used{j}, pc{j})" if limit.consecutive else "None"
-            earlier = f"(NO_EARLIER_USE if ok else usage.counted_by(lkey{j}, {counted}))"
+            earlier = f"(usage.counted_by(lkey{j}, {counted}) if n{j} else NO_EARLIER_USE)"
             self.step("'limit'", f"L{j}", f"lscope{j}", f"n{j}", f"counts{j}", "counted", "ok", earlier)
             with self.block("if not ok:"):
                 self.writeline(f"reasons.append(LR{j})")

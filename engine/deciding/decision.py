@@ -406,7 +406,7 @@ def step_to_dict(step: tuple[Any, ...], rule: model.Rule | None, I: Any, A: Any,
         out["scope"], out["times"], out["used_before"] = json_value(scope), limit.times, used
         out["counts"], out["already_counted"] = json_value(counts), counted
         out["used_after"], out["result"] = used if (counted or not ok) else used + 1, ok
-        if earlier:  # (a limit that refused the item: the earlier applications whose grants filled it)
+        if earlier:  # (a limit used before the item: the earlier applications whose grants used it)
             out["used_by"] = [e.to_dict() for e in earlier]
         return out
     if kind == "cap":

@@ -115,7 +115,7 @@ class Usage:
     def counted_by(self, key: tuple[str, Key], counted: Collection[Key] | None = None) -> tuple[EarlierUse, ...]:
         """The earlier applications whose grants hold countings of the limit `key` (its id and scope) -- of `counted`
         alone when given (a consecutive limit's run of years) -- each once, by funding year. A pass over the history,
-        made only for a limit that refuses an item."""
+        made only for a limit used before the item (what a reviewer traces its count to)."""
         ident, scope = key
         found: dict[tuple[str, int, str], list[Key]] = {}
         for grants in self.history:

@@ -936,7 +936,7 @@ class _ItemWriter:
                 + self.scope(f"{s}[4]", step[4])
                 + counted
                 + after
-                + f"{{(RT if {ok} is True else (RF if not {s}[7] else USED_BY({ok}, {s}[7])) if {ok} is False else RESEND({ok}))}}"
+                + f"{{((RT if {ok} is True else RF if {ok} is False else RESEND({ok})) if not {s}[7] else USED_BY({ok}, {s}[7]))}}"
             )
         if kind == "amount" and self.rule is not None:
             return self.amount(obj, s, step)

@@ -734,11 +734,16 @@ class Explainer:
                 # an earlier application it names: the applicant's own, another's
                 self.cat.partial("earlier_use", ("year", "claim", "counted"), {"unit": fixed["unit"]}),
                 self.cat.partial("earlier_use_other", ("year", "claim", "counted", "applicant"), {"unit": fixed["unit"]}),
+                # the lines of a limit used before the item, naming the earlier applications that used it
+                *(
+                    self.cat.partial(k + ("_consecutive" if lim.consecutive else ""), ("used", "after", "by"), fixed)
+                    for k in ("limit_check_by", "limit_same_by", "limit_line_by")
+                ),
             )
         return fmts
 
     def earlier_uses(self, earlier: tuple[Any, ...], fmts: tuple[Callable[..., str], ...], applicant_id: Any) -> str:
-        """The earlier applications a refusing limit step names with what each counted (2021 年度申请 PG-2021-0003 计
+        """The earlier applications a limit step names with what each counted (2021 年度申请 PG-2021-0003 计
         1 次), each with its applicant when it is another's than this application's (`fmts`: the limit's)."""
         own, other = fmts[5], fmts[6]
         said = [
@@ -1747,14 +1752,15 @@ class Explainer:
     def limit(self, s: tuple[Any, ...], paid: bool, applicant_id: Any = None) -> str:
         _, lim, _, used, _, counted, ok, earlier = s
         fmts = self.limit_fmt(lim)
+        by = self.earlier_uses(earlier, fmts, applicant_id) if earlier else None  # (the earlier applications that used it)
         if counted:  # (the same key as an earlier time: so said whether the item is paid, waits or is refused)
-            line = fmts[1](used=used)
+            line = fmts[8](used=used, by=by) if by else fmts[1](used=used)
         elif not paid and ok:
-            line = fmts[0](used=used)
+            line = fmts[7](used=used, by=by) if by else fmts[0](used=used)
         elif not ok:
-            line = fmts[4](used=used, by=self.earlier_uses(earlier, fmts, applicant_id)) if earlier else fmts[2](used=used)
+            line = fmts[4](used=used, by=by) if by else fmts[2](used=used)
         else:
-            line = fmts[3](used=used, after=used + 1)
+            line = fmts[9](used=used, after=used + 1, by=by) if by else fmts[3](used=used, after=used + 1)
         return f"{self.marks.get(ok, self.marks[None])} {line}"
 
     @staticmethod

@@ -374,7 +374,7 @@ def _limit(s: Mapping[str, Any], kept: Kept) -> tuple[Any, ...]:
 
 
 def _earlier_uses(recorded: Any) -> tuple[EarlierUse, ...]:
-    """A refusing limit step's earlier applications as recorded (`used_by`); none on a record made before steps named
+    """A limit step's earlier applications as recorded (`used_by`); none on a record made before steps named
     them. (A record not of this shape fails as any other step's missing key does.)"""
     if not recorded:
         return NO_EARLIER_USE
