@@ -366,3 +366,135 @@ def test_a_flag_given_as_anything_but_true_or_false_is_refused(policy: engine.Co
     assert tr(trace.value.args[0], "zh") == f"evaluate(trace={flag!r})：trace 应为 True 或 False"
     with engine.Ledger(url) as ledger, pytest.raises(ValueError, match=rf"^commit\(replace={flag!r}\): replace takes True or False$"):
         ledger.commit(policy, example(), replace=flag)
+
+
+# --- 6. the deciding calls given the wrong kind of thing -------------------------------------------------------------
+
+POLICY_FILE = ROOT / "policies" / "pinggu_2020.yaml"
+NOT_A_POLICY = "{call}() takes a loaded policy (engine.load_policy(path), or engine.PolicySet.load(path).pick(claim)), not NoneType"
+NOT_A_POLICY_ZH = "{call}() 接受已加载的政策（engine.load_policy(路径)，或 engine.PolicySet.load(路径).pick(申请)），而不是 NoneType"
+
+
+def _said(err: pytest.ExceptionInfo[Exception], lang: str) -> str:
+    from engine.core.i18n import tr
+
+    return tr(err.value.args[0], lang)
+
+
+@pytest.mark.parametrize("given", [None, {"policy": {"id": "x"}}, POLICY_FILE])
+def test_load_policy_text_given_no_text_says_what_it_takes(given: Any) -> None:
+    """Before: "'NoneType' object has no attribute 'encode'" (engine/language/source.py), for a dict and a path too."""
+    with pytest.raises(TypeError) as err:
+        engine.load_policy_text(given)
+    kind = type(given).__name__
+    assert _said(err, "en") == (
+        f"load_policy_text() takes the policy's YAML as text (or its UTF-8 bytes), not {kind}: a policy file is loaded"
+        " with engine.load_policy(path)"
+    )
+    assert _said(err, "zh") == (
+        f"load_policy_text() 接受政策的 YAML 文本（或其 UTF-8 字节串），而不是 {kind}：政策文件请用 engine.load_policy(路径) 加载"
+    )
+
+
+def test_load_policy_text_reads_utf8_bytes_as_a_policy_file_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: bytes were "'bytes' object has no attribute 'encode'". Now read as UTF-8, as `loads_json` reads them and
+    as `load_policy` reads the file's own bytes: the same policy; a byte that is not UTF-8 the same PolicyError."""
+    monkeypatch.chdir(POLICY_FILE.parent)  # (its source_text is read relative to the current directory)
+    policy = engine.load_policy_text(POLICY_FILE.read_bytes(), file="pinggu_2020.yaml")
+    assert (policy.id, policy.version, policy.funding_years) == ("pinggu-ip-promotion", "2020.1", (2021, 2023))
+    assert policy.content_hash == engine.load_policy(POLICY_FILE).content_hash
+    with pytest.raises(engine.PolicyError) as err:
+        engine.load_policy_text(b"policy:\n  id: \xe5\xb9\xb3\xff\n", file="draft.yaml")
+    [problem] = err.value.problems
+    assert (problem.file, problem.line, problem.code) == ("draft.yaml", 2, "encoding")
+    from engine.core.i18n import tr
+
+    assert tr(problem.message, "en") == "not valid UTF-8: byte 0xff at offset 17"  # (policy:\n, 8 bytes; "  id: ", 6; 平, 3)
+
+
+def test_claim_schema_and_parse_claim_json_given_no_policy_say_what_they_take() -> None:
+    """Before: "'NoneType' object has no attribute 'item_facts'" (claim_schema), "... 'claim_facts'" (parse_claim_json)."""
+    with pytest.raises(TypeError) as schema:
+        engine.claim_schema(None)  # type: ignore[arg-type]
+    assert _said(schema, "en") == NOT_A_POLICY.format(call="claim_schema")
+    assert _said(schema, "zh") == NOT_A_POLICY_ZH.format(call="claim_schema")
+    with pytest.raises(TypeError) as parsed:
+        engine.parse_claim_json(None, EXAMPLE.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+    assert _said(parsed, "en") == NOT_A_POLICY.format(call="parse_claim_json")
+    assert _said(parsed, "zh") == NOT_A_POLICY_ZH.format(call="parse_claim_json")
+
+
+def test_evaluate_claim_given_no_policy_says_what_it_takes(policy: engine.CompiledPolicy) -> None:
+    """Before: "'NoneType' object has no attribute '__dict__'" (engine/deciding/evaluator.py), and a PolicySet given
+    for the policy failed deeper still."""
+    claim = engine.parse_claim(policy, example())
+    with pytest.raises(TypeError) as err:
+        engine.evaluate_claim(None, claim)  # type: ignore[arg-type]
+    assert _said(err, "en") == NOT_A_POLICY.format(call="evaluate_claim")
+    assert _said(err, "zh") == NOT_A_POLICY_ZH.format(call="evaluate_claim")
+    with pytest.raises(TypeError, match=r"^evaluate_claim\(\) takes a loaded policy .*, not PolicySet$"):
+        engine.evaluate_claim(engine.PolicySet((policy,)), claim)  # type: ignore[arg-type]
+
+
+def test_evaluate_claim_given_grants_as_dicts_says_how_to_give_them(policy: engine.CompiledPolicy) -> None:
+    """Before: "'dict' object has no attribute 'consumes'" (engine/deciding/history.py). The message's way out works:
+    the same dicts given to engine.evaluate decide the later claim on them."""
+    first = engine.evaluate(policy, example())
+    later = engine.parse_claim(policy, {**example(), "claim_id": "PG-2022-0099"})
+    as_data = [g.to_dict() for g in first.grants]
+    with pytest.raises(TypeError) as err:
+        engine.evaluate_claim(policy, later, as_data)  # type: ignore[arg-type]
+    assert _said(err, "en") == (
+        "evaluate_claim() takes the history as Grants (decision.grants, or ledger.history_for(policy, claim)), not dict:"
+        " grants as data (grant.to_dict(), ledger.grants()) are checked and taken by engine.evaluate(policy, claim,"
+        " history), or made Grants by engine.deciding.history.parse_grants(dicts)"
+    )
+    assert _said(err, "zh") == (
+        "evaluate_claim() 的历史记录应为 Grant（decision.grants，或 ledger.history_for(policy, claim)），而不是 dict："
+        "数据形式的资助记录（grant.to_dict()、ledger.grants()）可交给 engine.evaluate(policy, claim, history) 检查后使用，"
+        "或用 engine.deciding.history.parse_grants(dicts) 转为 Grant"
+    )
+    with pytest.raises(TypeError, match=r"^evaluate_claim\(\) takes the history as Grants .*, not int: "):
+        engine.evaluate_claim(policy, later, 5)  # type: ignore[arg-type]
+    from engine.deciding.history import parse_grants
+
+    grants, problems = parse_grants(as_data)
+    assert problems == []
+    on_grants = engine.evaluate_claim(policy, later, grants)
+    assert on_grants.total == engine.evaluate(policy, later, as_data).total == 0  # (all used up by the first, as in docs)
+    with pytest.raises(TypeError, match=r"^evaluate_claim\(\) takes the history as Grants .*, not NoneType: "):
+        engine.evaluate_claim(policy, later, [*grants, None])  # type: ignore[list-item]
+
+
+def test_versions_given_no_paths_a_year_as_text_or_no_decision_say_what_they_take(policy: engine.CompiledPolicy) -> None:
+    """Before: load_versions(None) was "'NoneType' object is not iterable"; for_year("2021") "'<=' not supported
+    between instances of 'int' and 'str'" (and 2021.0 was taken as 2021); for_decision(None) "'NoneType' object has
+    no attribute 'get'"."""
+    with pytest.raises(TypeError) as paths:
+        engine.load_versions(None)  # type: ignore[arg-type]
+    assert _said(paths, "en") == (
+        "load_versions() takes the path of a policy file or folder (text or a pathlib.Path), or a list of them, not NoneType"
+    )
+    assert _said(paths, "zh") == "load_versions() 接受政策文件或文件夹的路径（文本或 pathlib.Path），或由其组成的列表，而不是 NoneType"
+    with pytest.raises(TypeError, match=r"^PolicySet\.load\(\) takes the path .*, not list holding NoneType$"):
+        engine.PolicySet.load([POLICY_FILE, None])  # type: ignore[list-item]
+    versions = engine.PolicySet((policy,))
+    with pytest.raises(TypeError) as year:
+        versions.for_year("2021")  # type: ignore[arg-type]
+    assert _said(year, "en") == "for_year('2021'): takes the funding year as a whole number, not str: give 2021"
+    assert _said(year, "zh") == "for_year('2021')：申报年度应为整数，而不是 str：请给出 2021"
+    for given in (2021.0, True, "二〇二一"):
+        with pytest.raises(TypeError) as other:
+            versions.for_year(given)  # type: ignore[arg-type]
+        meant = "2021" if given == 2021.0 else "the year's number, such as 2021"
+        assert _said(other, "en").endswith(f"not {type(given).__name__}: give {meant}")
+    assert versions.for_year(2021) is policy
+    with pytest.raises(TypeError) as decision:
+        versions.for_decision(None)  # type: ignore[arg-type]
+    assert _said(decision, "en") == (
+        "for_decision() takes a decision as data (a line of decisions.jsonl read with engine.loads_json, or"
+        " decision.to_dict()), not NoneType"
+    )
+    assert _said(decision, "zh") == (
+        "for_decision() 接受读作数据的判定结果（用 engine.loads_json 读入的 decisions.jsonl 中的一行，或 decision.to_dict()），而不是 NoneType"
+    )

@@ -227,6 +227,7 @@ def _object(facts: Mapping[str, FactSpec], policy: CompiledPolicy, extra: Mappin
 
 def claim_schema(policy: CompiledPolicy) -> dict[str, Any]:
     """The JSON Schema (2020-12) of a claim under `policy`, with every fact documented in zh and en."""
+    refuse_what_is_no_policy(policy, "claim_schema")  # (None was "'NoneType' object has no attribute 'item_facts'")
     defs: dict[str, Any] = {}
     conditions = []
     for type_name, facts in policy.item_facts.items():
@@ -2602,7 +2603,11 @@ def parse_claim_json(policy: CompiledPolicy, text: str | bytes, *, file: str | N
             text = json_text(text, "parse_claim_json")
         except UnicodeDecodeError as exc:
             raise not_claim_json(exc, file) from None
-    fast = _intake(policy)
+    try:
+        fast = _intake(policy)
+    except AttributeError:  # (off the path: None or a path given for the policy)
+        refuse_what_is_no_policy(policy, "parse_claim_json")
+        raise
     if fast is not None:
         claim = fast.from_text(text)
         if claim is not None:

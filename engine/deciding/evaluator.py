@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, cast
 from engine.core.errors import ClaimError, PolicyError, Problem
 from engine.core.i18n import Msg, msg
 from engine.core.quantities import MAX_AMOUNT, ROUNDING_MODES
-from engine.deciding.claims import Claim
+from engine.deciding.claims import Claim, refuse_what_is_no_policy
 from engine.deciding.codegen import AmountBeyond, ProbeWriter, RuleWriter, StandingWriter
 from engine.deciding.decision import ENGINE_CONTEXT, Decision, ItemDecision, Reason, in_engine_context, make_decision
 from engine.deciding.history import NO_EARLIER_USE, Consumption, Grant, Usage
@@ -332,16 +332,24 @@ def evaluate_claim(
     if saved is not ENGINE_CONTEXT:
         _setcontext(ENGINE_CONTEXT)
     try:
-        ctx = _context(policy)
+        try:
+            ctx = _context(policy)
+        except (AttributeError, TypeError):  # (off the path: None, a path or a PolicySet given for the policy)
+            refuse_what_is_no_policy(policy, "evaluate_claim")
+            raise
         if not ctx.first_year <= claim.funding_year <= ctx.last_year:  # policy.covers
             _outside_window(policy, claim)
         usage = Usage({}, {}, {})
         if claim.history:
             usage.add_all(claim.history)
         if history:
-            if type(history) is not tuple and type(history) is not list:  # (a generator is read once: kept for `history`)
-                history = tuple(history)
-            usage.add_all(history)
+            try:
+                if type(history) is not tuple and type(history) is not list:  # (a generator is read once: kept)
+                    history = tuple(history)
+                usage.add_all(history)
+            except (AttributeError, TypeError, ValueError):  # (off the path: dicts, a grant's data, given as history)
+                refuse_no_grants(history)
+                raise
             usage.history = (claim.history, history)
         elif claim.history:
             usage.history = (claim.history,)
@@ -374,6 +382,16 @@ def evaluate_claim(
     finally:
         if saved is not ENGINE_CONTEXT:
             _setcontext(saved)
+
+
+def refuse_no_grants(history: Any) -> None:
+    """A TypeError saying what `evaluate_claim`'s history takes, when what it was given holds something that is no
+    Grant (their dicts, a ledger's rows: "'dict' object has no attribute 'consumes'"); `engine.evaluate` takes those."""
+    if isinstance(history, Grant) or not isinstance(history, Iterable):
+        raise TypeError(msg("core.not_grants", kind=type(history).__name__)) from None
+    others = [g for g in history if not isinstance(g, Grant)]  # (None among them: no `next(..., None)`)
+    if others:
+        raise TypeError(msg("core.not_grants", kind=type(others[0]).__name__)) from None
 
 
 def _decide_selected(

@@ -4,12 +4,14 @@ functions at once (issue 6), so that no claim pays for that. `engine.load_policy
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from engine.core.errors import PolicyError, Problem
 from engine.core.i18n import msg
 from engine.deciding.evaluator import prepare
 from engine.language.load import compile_policy_file, compile_policy_text
 from engine.language.model import CompiledPolicy
+from engine.language.source import decode_utf8
 
 
 def load_policy(path: str | Path) -> CompiledPolicy:
@@ -24,8 +26,19 @@ def load_policy(path: str | Path) -> CompiledPolicy:
     return policy
 
 
-def load_policy_text(text: str, file: str = "<string>") -> CompiledPolicy:
-    """Like load_policy, for YAML text (relative paths resolve against the current directory)."""
+def load_policy_text(text: str | bytes, file: str = "<string>") -> CompiledPolicy:
+    """Like load_policy, for YAML text (relative paths resolve against the current directory). Bytes are read as
+    UTF-8 as a policy file's are (a web framework's upload: `loads_json` takes them too), a byte that is not UTF-8
+    the same PolicyError placing it; anything else a TypeError saying what to give (it was "'NoneType' object has no
+    attribute 'encode'")."""
+    if not isinstance(text, str):
+        text = _policy_text(text, file)
     policy = compile_policy_text(text, file)
     prepare(policy)
     return policy
+
+
+def _policy_text(given: Any, file: str) -> str:
+    if isinstance(given, bytes | bytearray | memoryview):
+        return decode_utf8(bytes(given), file)
+    raise TypeError(msg("core.not_policy_text", kind=type(given).__name__))

@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ class PolicySet:
     def load(cls, paths: Iterable[str | Path] | str | Path) -> PolicySet:
         """Load files; a directory stands for every *.yaml directly inside it. One path may be given alone (a text
         was taken as its characters, each a path)."""
-        files, problems = policy_files([paths] if isinstance(paths, str | Path) else paths)
+        files, problems = policy_files(_paths_given(paths, "PolicySet.load"))
         loaded = []
         for f in files:
             try:
@@ -105,7 +106,12 @@ class PolicySet:
         return [p for p in self.versions if p.covers(funding_year)]
 
     def for_year(self, funding_year: int) -> CompiledPolicy:
-        """The version in force for `funding_year`; ClaimError if none or several."""
+        """The version in force for `funding_year`; ClaimError if none or several. A year that is no whole number is a
+        TypeError (the text "2021" was "'<=' not supported between instances of 'int' and 'str'", 2021.0 was taken)."""
+        if type(funding_year) is not int:
+            raise TypeError(
+                msg("core.not_a_year", value=repr(funding_year)[:40], kind=type(funding_year).__name__, year=_year_meant(funding_year))
+            )
         found = self.covering(funding_year)
         if len(found) == 1:
             return found[0]
@@ -201,6 +207,8 @@ class PolicySet:
 
     def for_decision(self, decision: Mapping[str, Any]) -> CompiledPolicy:
         """The version that made a decision (by its `policy.hash`; else by its funding year; else the newest)."""
+        if not isinstance(decision, Mapping):  # (None was "'NoneType' object has no attribute 'get'")
+            raise TypeError(msg("core.not_decision_data", kind=type(decision).__name__))
         info = decision.get("policy") or {}
         found = self.by_hash(info.get("hash") if isinstance(info, Mapping) else None)
         if found is not None:
@@ -285,6 +293,32 @@ def _window_problem(version: CompiledPolicy, message: str, code: str, severity: 
     )
 
 
+def _year_meant(given: Any) -> Any:
+    """The whole number a year given as text or a fraction writes ("2021", 2021.0), or what to give when none."""
+    text = given.strip() if isinstance(given, str) else ""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    whole_float = isinstance(given, float) and given.is_integer()
+    if whole_float or (isinstance(given, Decimal) and given.is_finite() and given == given.to_integral_value()):
+        return int(given)
+    return msg("core.a_year")
+
+
+def _paths_given(paths: Any, call: str) -> list[Any]:
+    """The paths a program gave `call`: one (text or a pathlib.Path), or a list of them; anything else a TypeError
+    saying what to give (None was "'NoneType' object is not iterable", a number as much)."""
+    if isinstance(paths, str | PathLike):
+        return [paths]
+    if isinstance(paths, bytes | Mapping) or not isinstance(paths, Iterable):
+        raise TypeError(msg("core.not_paths", call=call, kind=type(paths).__name__))
+    items = list(paths)
+    others = [p for p in items if not isinstance(p, str | PathLike)]  # (None among them: no `next(..., None)`)
+    if others:
+        held = msg("core.holding", outer=type(paths).__name__, inner=type(others[0]).__name__)
+        raise TypeError(msg("core.not_paths", call=call, kind=held))
+    return items
+
+
 def policy_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
     """The policy files a command was given: a folder stands for every *.yaml directly inside it, and a file given
     twice (or by its folder too) is one version; a folder with none in it is a problem."""
@@ -310,8 +344,7 @@ def load_versions(paths: str | Path | Iterable[str | Path]) -> tuple[PolicySet, 
     year two versions claim has no answer); a gap is returned as a warning (a claim of a year in the
     gap gets its own error naming the windows). Invalid files are a `PolicyError` listing every problem.
     """
-    items = [paths] if isinstance(paths, str | Path) else list(paths)
-    versions = PolicySet.load(items)
+    versions = PolicySet.load(_paths_given(paths, "load_versions"))
     return versions, checked_windows(versions)
 
 

@@ -195,7 +195,7 @@ def read_text(path: str | Path, *, max_bytes: int = MAX_BYTES) -> str:
         error = InputLimitError if exc.code == "too_large" else PolicyError
         summary = msg("loading.summary.too_large") if exc.code == "too_large" else msg("loading.summary.cannot_read")
         raise error([Problem(exc.message, file=str(path), code=exc.code)], summary) from None
-    return _decode(raw, str(path))
+    return decode_utf8(raw, str(path))
 
 
 def read_beside(base_dir: str | Path, name: str, *, max_bytes: int = MAX_BYTES) -> str:
@@ -229,7 +229,8 @@ def read_beside(base_dir: str | Path, name: str, *, max_bytes: int = MAX_BYTES) 
         ) from None
 
 
-def _decode(raw: bytes, path: str) -> str:
+def decode_utf8(raw: bytes, path: str) -> str:
+    """A policy's bytes as strict UTF-8; a byte that is not is a PolicyError placing it (a workbook said as one)."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
