@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
-from test_embedding import example
+from test_embedding import EXAMPLE, example
 
 import engine
 
