@@ -299,3 +299,22 @@ def test_an_invention_claimed_on_a_utility_models_number_is_refused(policy: engi
     ).to_dict()
     (it,) = d["items"]
     assert (it["status"], it["amount"], it["reasons"][0]["check"]) == ("refused", "0.00", "invention-patent-fees#when2")
+
+
+def test_a_wrong_check_character_is_said_beside_a_wrong_amount(policy: engine.CompiledPolicy) -> None:
+    # the fees written 8,400.00 (the schema refuses the form) beside two identifiers whose check character is wrong:
+    # before, the fees were said alone and the two identifiers a round later. By hand: ZL202110000002's check is 0
+    # (the case above: 33 = 3·11 + 0), so .1 is wrong; the code 91110117MA01ABCD1's weighted sum (GB 32100-2015:
+    # 9·1+1·3+1·9+1·27+0·19+1·26+1·16+7·17+M21·20+A10·29+0·25+1·13+A10·8+B11·24+C12·10+D13·30+1·28) is 1814 =
+    # 58·31 + 16, and 31 - 16 = 15 is F, so ...1E is wrong
+    data = claim(item("invention_patent_grant", "p1", patent_id="ZL202110000002.1", official_fees_paid="8,400.00"))
+    data["applicant"]["id"] = "91110117MA01ABCD1E"
+    said = _refusal(policy, data)
+    assert [(path, message) for path, message, _ in said] == [
+        (("applicant", "id"), "'91110117MA01ABCD1E' 的校验码不正确"),
+        (("items", 0, "official_fees_paid"), "'8,400.00' 不符合规定的格式：数字中有千位分隔符（逗号）"),
+        (("items", 0, "patent_id"), "'ZL202110000002.1' 的校验码不正确（按其余各位计算应为 0，其他某一位写错也会如此）"),
+    ]
+    # each is said as when it is the claim's only problem (the same words and the same fix)
+    data["items"][0]["official_fees_paid"] = "8400.00"
+    assert _refusal(policy, data) == [said[0], said[2]]

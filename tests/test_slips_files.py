@@ -1662,3 +1662,18 @@ def test_an_unreadable_funding_year_under_several_versions_is_said_with_the_othe
         (2, "item.date", "'2021/6/18' 不符合规定的格式：日期只写“年-月-日”（YYYY-MM-DD）：半角数字加短横线，月和日各两位，不带时间"),
         (2, "item.official_fees_paid", "'8,400元' 不符合规定的格式：数字中有千位分隔符（逗号）"),
     ]
+
+
+def test_a_wrong_check_character_is_said_with_the_form_s_problems(tmp_path: Path) -> None:
+    # the patent number ZL202010000001.2 beside the grant date 2021/6/18: the date was said alone (the check character
+    # is checked on converted facts, and a claim the schema refuses is never converted), so the officer who fixed the
+    # date met the patent number a run later. By hand: the 12 digits 202010000001 weighted 2,3,4,5,6,7,8,9,2,3,4,5
+    # sum to 2*2 + 2*4 + 1*6 + 1*5 = 23, and 23 mod 11 = 1: the check character is 1, not 2.
+    src = _slipped_sheet(tmp_path, {"item.date": "2021/6/18", "item.patent_id": "ZL202010000001.2"})
+    assert _batch(tmp_path, src, "out", "--lang", "zh") == 3
+    [error] = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    said = [(p["row"], p["field"], p["said"]["zh"]["message"]) for p in error["problems"]]
+    assert said == [
+        (2, "item.date", "'2021/6/18' 不符合规定的格式：日期只写“年-月-日”（YYYY-MM-DD）：半角数字加短横线，月和日各两位，不带时间"),
+        (2, "item.patent_id", "'ZL202010000001.2' 的校验码不正确（按其余各位计算应为 1，其他某一位写错也会如此）"),
+    ]

@@ -1492,8 +1492,36 @@ def schema_problems(policy: CompiledPolicy, data: Any, partial: bool = False) ->
                 beyond = True
                 break
             problems.append(Problem(message, path=at, expected=expected, code=f"claim.{error.validator}"))
+    if len(problems) < MAX_CLAIM_PROBLEMS:  # (said with the form's problems: fixing a sheet takes one round, not two)
+        problems += _check_characters(policy, data, {path for path, _ in errors})
     problems.sort(key=lambda p: tuple((0, x) if isinstance(x, int) else (1, str(x)) for x in p.path))
     return first_named(problems, MAX_CLAIM_PROBLEMS, lambda n: msg("claim.more_problems", n=n), beyond=beyond, code="claim.more")
+
+
+def _check_characters(policy: CompiledPolicy, data: Any, wrong: set[tuple[PathPart, ...]]) -> list[Problem]:
+    """The identifiers' own checks (a wrong check character, an implausible part) of a claim the schema refused for
+    something else: each needs only its own text, in its form, so a wrong date beside it does not hide it. The same
+    problem, words and code `FactConverter.value` says once the form is right."""
+    places: list[tuple[Mapping[str, FactSpec], Any, tuple[PathPart, ...]]] = [
+        (policy.claim_facts, data, ()),
+        (policy.applicant_facts, data.get("applicant"), ("applicant",)),
+    ]
+    items = data.get("items")
+    for i, item in enumerate(items if isinstance(items, list) else ()):
+        kind = item.get("type") if isinstance(item, Mapping) else None
+        if isinstance(kind, str) and kind in policy.item_facts:
+            places.append((policy.item_facts[kind], item, ("items", i)))
+    found: list[Problem] = []
+    for specs, facts, at in places:
+        for name, spec in specs.items() if isinstance(facts, Mapping) else ():
+            raw, path = facts.get(name), (*at, name)
+            if spec.type != "identifier" or spec.format not in PROBLEMS or not isinstance(raw, str) or path in wrong:
+                continue
+            problem, expected = PROBLEMS[spec.format]
+            said = problem(raw) if re.fullmatch(form_of(spec.format), raw) else None
+            if said is not None:
+                found.append(Problem(_clipped(said), path=path, expected=expected, code="claim"))
+    return found
 
 
 def _partial_gap(path: tuple[PathPart, ...], error: Any) -> bool:
