@@ -11,6 +11,7 @@ import pytest
 from conftest import POLICY_PATH, ROOT
 
 from engine.core.errors import ClaimError, Problem
+from engine.core.i18n import tr
 from engine.deciding.claims import parse_claim
 from engine.language.load import check_source
 from engine.language.source import parse_yaml
@@ -54,6 +55,9 @@ def test_record_only_fact_left_unmarked_is_reported_with_its_line() -> None:
     # at `route:`, the fact's own key (it was the line below, `type: enum`, its mapping's first entry)
     assert w.file == str(POLICY_PATH) and w.line == line_of(text, "      route:\n        type: enum\n")
     assert "record_only: true" in (w.expected or "")
+    # the item type by the policy's own label, its code in brackets (it was `invention_patent_grant 的 item.route`)
+    assert tr(w.message, "zh").startswith("事实 发明专利授权（invention_patent_grant）的 item.route 已声明，")
+    assert tr(w.message, "en").startswith("fact item.route of granted invention patent (invention_patent_grant) is declared")
 
 
 def test_record_only_fact_that_a_rule_reads_is_reported() -> None:
@@ -61,7 +65,10 @@ def test_record_only_fact_that_a_rule_reads_is_reported() -> None:
     problems, text = lint_variant(old, "      patent_kind:\n        type: enum\n        record_only: true\n        zh: 专利类型\n")
     (w,) = problems
     assert (w.code, w.severity) == ("lint.record_only_used", "warning")
-    assert "item.patent_kind of invention_patent_grant is marked record_only but an expression reads it" in w.message
+    assert (
+        "item.patent_kind of granted invention patent (invention_patent_grant) is marked record_only but an expression reads it"
+        in w.message
+    )
     assert w.line == line_of(text, "        record_only: true\n        zh: 专利类型")
 
 

@@ -68,6 +68,8 @@ from typing import Any
 from engine.core import i18n
 from engine.core.errors import EngineError, Problem, first_named, format_path
 from engine.core.i18n import Msg, lookup, msg, tr
+from engine.deciding.claims import coded
+from engine.deciding.claims import label as policy_words
 from engine.explaining.catalogue import PLACEHOLDER
 from engine.explaining.fields import unknown_fields
 from engine.language import model
@@ -1022,6 +1024,12 @@ def citations(data: Any) -> Iterator[tuple[str, Path_]]:
             stack.extend((v, (*path, i)) for i, v in enumerate(node) if isinstance(v, dict | list))
 
 
+def _type_words(policy: model.CompiledPolicy, type_name: str) -> Msg | str:
+    """An item type as the officer knows it, by the policy's label, its code in brackets: 发明专利授权（invention_patent_grant）."""
+    words = policy.item_type_labels.get(type_name)
+    return policy_words(coded(words, type_name)) if words is not None else type_name
+
+
 class _UnusedFacts(_Pass):
     """`lint.fact_unused` and `lint.record_only_used`: the facts every expression reads, then each declaration."""
 
@@ -1116,7 +1124,7 @@ class _UnusedFacts(_Pass):
                 declared.append(
                     (
                         ("item_types", type_name, "facts", name),
-                        msg("lint.fact_of_type", fact=f"item.{name}", type=type_name),
+                        msg("lint.fact_of_type", fact=f"item.{name}", type=_type_words(policy, type_name)),
                         msg("lint.reader.rule"),
                         f"item.{name}" in used,
                         spec,
