@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import engine
+from engine.core.i18n import tr
 from engine.deciding.claims import claim_schema, parse_claim
 from engine.explaining.render import explain
 from engine.language.expressions import ExpressionError, Facts, compile_expression, evaluate_with_simpleeval
@@ -440,6 +441,35 @@ def test_typed_fact_declarations_are_checked_at_load(replace: str, words: str) -
     with pytest.raises(engine.PolicyError) as caught:
         typed_policy(text)
     assert any(words in p.message for p in caught.value.problems), [p.message for p in caught.value.problems]
+
+
+def test_a_count_fact_without_its_unit_is_given_the_unit_its_name_says() -> None:
+    # the hint said `unit: {zh: 件, en: items}` for 授权国家数 (a count of countries, 3 个国家, never 3 件)
+    text = TYPED_POLICY.replace(
+        "countries: {type: count, unit: {zh: 个国家, en: countries}, maximum: 50,", "countries: {type: count, maximum: 50,"
+    )
+    with pytest.raises(engine.PolicyError) as caught:
+        typed_policy(text)
+    [said] = [p for p in caught.value.problems if p.code == "count_unit"]
+    assert (tr(said.expected, "zh"), tr(said.expected, "en")) == ("unit: {zh: 个国家, en: countries}", "unit: {zh: 个国家, en: countries}")
+
+
+@pytest.mark.parametrize(
+    ("name", "unit"),
+    [
+        ("授权国家数", ("个国家", "countries")),
+        ("注册国家数（境外）", ("个国家", "countries")),
+        ("申报次数", ("次", "times")),
+        ("专利件数", ("件", "items")),
+        ("参展企业数", ("家", "enterprises")),
+        ("资助年数", ("年", "years")),
+        ("专利数", ("件", "items")),  # the name says no unit: the forms' common 件
+    ],
+)
+def test_the_unit_a_count_is_counted_in_follows_its_name(name: str, unit: tuple[str, str]) -> None:
+    from engine.core.quantities import counted_unit
+
+    assert counted_unit(name) == unit
 
 
 # --- explanations ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from engine.core.quantities import (
     MAX_AMOUNT,
     MAX_COUNT,
     QuantityError,
+    counted_unit,
     decimal_places,
     format_money,
     parse_amount,
@@ -469,7 +470,10 @@ class _Compiler:
                 path + ("unit",), msg("loading.compile.unit_applies_count_facts", ftype=ftype), msg("loading.compile.unit_type_count")
             )
         if ftype == "count" and "unit" not in spec:
-            self.error(path, msg("loading.compile.count_fact_needs_unit"), msg("loading.compile.unit_zh_en_items"), code="count_unit")
+            zh, en = counted_unit(str(spec.get("zh", "")))  # (the unit its name says: 授权国家数 is of 个国家, not 件)
+            self.error(
+                path, msg("loading.compile.count_fact_needs_unit"), msg("loading.compile.unit_zh_en", zh=zh, en=en), code="count_unit"
+            )
         places = spec.get("places", DEFAULT_PLACES) if ftype in NUMBER_PLACES_TYPES else None
         return places, _text(spec.get("unit")) if ftype == "count" else None
 
