@@ -106,7 +106,7 @@ def test_an_amount_change_is_said_in_one_form_on_both_sides(policy: engine.Compi
     )
     with use_language("zh"):
         texts = [tr(c.text) for c in diff_policies(policy, new)]
-    assert "pledge-loan-interest：封顶 pledge-annual-cap（按 applicant.id、claim.funding_year）300,000.00 元 → 300,000.50 元" in texts
+    assert "pledge-loan-interest：封顶 pledge-annual-cap（按申请人、申报年度）300,000.00 元 → 300,000.50 元" in texts
     assert any(t.endswith("的金额 300,000.00 元 → 300,000.50 元") for t in texts), texts
     assert any(t.endswith("50,000.00 元 → 45,000.00 元") for t in texts), texts
     # both whole 万: the clause's own form, as before
@@ -563,3 +563,32 @@ def test_an_added_parameter_lists_its_values_with_their_dates(policy: engine.Com
         "新增参数 rate（基准利率），共 7 个取值：自 2026-01-01 起 3.10%、自 2026-02-01 起 3.20%、自 2026-03-01 起 3.30%、"
         "自 2026-04-01 起 3.40%、自 2026-05-01 起 3.50%、自 2026-06-01 起 3.60%、…"
     )
+
+
+def test_a_scope_is_said_in_the_explanations_words(policy: engine.CompiledPolicy) -> None:
+    # `封顶 pledge-annual-cap 按 applicant.id、claim.funding_year → 按 applicant.id`: the scope said in codes, where the
+    # rest of the line is words. Now the applicant's id is the applicant (申请人) and each other fact its label as an
+    # explanation names it (claim.funding_year 申报年度, item.loan_id 贷款合同编号); old/new keep the codes
+    new = variant(
+        (
+            "        max: 30万\n        per: [applicant.id, claim.funding_year]\n        says: {zh: 每家企业",
+            "        max: 30万\n        per: [applicant.id]\n        says: {zh: 每家企业",
+        ),
+        (
+            "      - id: pledge-three-times\n",
+            "      - id: pledge-once-a-loan\n        times: 1\n        per: [item.loan_id]\n      - id: pledge-three-times\n",
+        ),
+    )
+    changes = [c for c in diff_policies(policy, new) if c.kind in ("cap.scope", "limit.added")]
+    assert [(c.kind, c.old, c.new) for c in changes] == [
+        ("cap.scope", "per applicant.id, claim.funding_year", "per applicant.id"),
+        ("limit.added", None, "1"),
+    ]
+    assert [tr(c.text, "zh") for c in changes] == [
+        "pledge-loan-interest：封顶 pledge-annual-cap 按申请人、申报年度 → 按申请人",
+        "pledge-loan-interest：新增次数限制 pledge-once-a-loan：1 次，按贷款合同编号",
+    ]
+    assert [tr(c.text, "en") for c in changes] == [
+        "pledge-loan-interest: cap pledge-annual-cap per applicant, funding year → per applicant",
+        "pledge-loan-interest: limit pledge-once-a-loan added: 1 time(s) per loan contract number",
+    ]

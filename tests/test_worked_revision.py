@@ -164,7 +164,7 @@ def test_the_guides_commands() -> None:
     )
     assert diff.returncode == 0
     for line in (
-        "  - pledge-loan-interest: cap pledge-annual-cap (per applicant.id, claim.funding_year) 30万 → 50万",
+        "  - pledge-loan-interest: cap pledge-annual-cap (per applicant, funding year) 30万 → 50万",
         "  - patent-insurance: rate 50% → 60%",
         "  - rule ip-management-certification retired (was: 5万, item type ip_management_certification)",
         "    PG-2022-0001 l2 (interest subsidy on an IP-pledged loan): reduced CNY 50,000.00 → granted CNY 100,000.00 (+CNY 50,000.00)",

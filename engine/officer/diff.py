@@ -208,7 +208,36 @@ def _semi(parts: Iterable[str]) -> str:
 
 
 def _scope(per: tuple[Any, ...] | None) -> str:
+    """A scope by its codes (按 applicant.id、claim.funding_year): what a change compares and its `old`/`new` hold."""
     return msg("diff.w.per_item") if per is None else msg("diff.w.per", keys=[e.source for e in per])
+
+
+def _scope_words(policy: model.CompiledPolicy, rid: str, per: tuple[Any, ...] | None) -> str:
+    """A scope in words, as a change's text says it (按申请人、申报年度): each fact as an explanation names it
+    (`Labels.fact_label`), the applicant's id as the applicant (the explanation's word); an expression that is no
+    single fact as written."""
+    if per is None:
+        return msg("diff.w.per_item")
+    rule = next((r for r in policy.rules if r.id == rid), None)
+    item_type = rule.item_type if rule is not None else None
+    return msg("diff.w.per_words", keys=[_scope_part(policy, item_type, e) for e in per])
+
+
+def _scope_part(policy: model.CompiledPolicy, item_type: str | None, e: CompiledExpression) -> Any:
+    from engine.explaining.render import renderer  # (the explanations' words for facts)
+
+    fact = e.source.strip()
+    if (fact,) != tuple(e.facts):
+        return e.source
+    said = []
+    for lang in ("zh", "en"):
+        r = renderer(policy, lang)
+        if fact == "applicant.id":  # (the applicant itself; its id's label is 统一社会信用代码…, not whom a cap is per)
+            word = str(r.m["applicant"])
+            said.append(word if lang == "zh" else word[:1].lower() + word[1:])
+        else:
+            said.append(r.labels.fact_label(fact, item_type))
+    return policy_words(model.Text(*said))
 
 
 @dataclass
@@ -642,7 +671,7 @@ class _Differ:
             )
         for rid in [r for r in n if r not in o]:
             r = n[rid].rule
-            caps = [msg("diff.w.cap", id=c.id, ceiling=_amount(c.ceiling), scope=_scope(c.per)) for c in n[rid].caps]
+            caps = [msg("diff.w.cap", id=c.id, ceiling=_amount(c.ceiling), scope=_scope_words(self.new, rid, c.per)) for c in n[rid].caps]
             self.add(
                 r.cites,
                 "rule.added",
@@ -786,15 +815,22 @@ class _Differ:
             return _amount(c.ceiling) if c.computed is None else msg("diff.w.computed", amount=describe_amount(c.computed))
 
         def removed(c: model.Cap) -> str:
-            return msg("diff.cap.removed", rule=rid, id=c.id, ceiling=ceiling(c), scope=_scope(c.per))
+            return msg("diff.cap.removed", rule=rid, id=c.id, ceiling=ceiling(c), scope=_scope_words(self.old, rid, c.per))
 
         def added(c: model.Cap) -> str:
-            return msg("diff.cap.added", rule=rid, id=c.id, ceiling=ceiling(c), scope=_scope(c.per))
+            return msg("diff.cap.added", rule=rid, id=c.id, ceiling=ceiling(c), scope=_scope_words(self.new, rid, c.per))
 
         for x, y in self.by_id(rid, "cap", a, b, ceiling, removed, added):
             if ceiling(x) != ceiling(y):
                 sa, sb = _amounts(x.ceiling, y.ceiling) if x.computed is None and y.computed is None else (ceiling(x), ceiling(y))
-                self.add(y.cites, "cap", x.id, sa, sb, msg("diff.cap.ceiling", rule=rid, id=x.id, scope=_scope(y.per), old=sa, new=sb))
+                self.add(
+                    y.cites,
+                    "cap",
+                    x.id,
+                    sa,
+                    sb,
+                    msg("diff.cap.ceiling", rule=rid, id=x.id, scope=_scope_words(self.new, rid, y.per), old=sa, new=sb),
+                )
             if _scope(x.per) != _scope(y.per):
                 self.add(
                     y.cites,
@@ -802,7 +838,9 @@ class _Differ:
                     x.id,
                     _scope(x.per),
                     _scope(y.per),
-                    msg("diff.cap.scope", rule=rid, id=x.id, old=_scope(x.per), new=_scope(y.per)),
+                    msg(
+                        "diff.cap.scope", rule=rid, id=x.id, old=_scope_words(self.old, rid, x.per), new=_scope_words(self.new, rid, y.per)
+                    ),
                 )
             if _applies(x) != _applies(y):
                 self.add(
@@ -825,7 +863,7 @@ class _Differ:
             return msg("diff.limit.removed", rule=rid, id=x.id, times=x.times, unit=unit(x))
 
         def added(x: model.Limit) -> str:
-            return msg("diff.limit.added", rule=rid, id=x.id, times=x.times, unit=unit(x), scope=_scope(x.per))
+            return msg("diff.limit.added", rule=rid, id=x.id, times=x.times, unit=unit(x), scope=_scope_words(self.new, rid, x.per))
 
         for x, y in self.by_id(rid, "limit", a, b, times, removed, added):
             if x.times != y.times:
@@ -865,8 +903,17 @@ class _Differ:
         said = (_selection_words(a.selection), _selection_words(b.selection))
         if said[0] != said[1]:
             sel = b.selection or a.selection
+            words = (
+                _selection_words(a.selection, lambda per: _scope_words(self.old, rid, per)),
+                _selection_words(b.selection, lambda per: _scope_words(self.new, rid, per)),
+            )
             self.add(
-                sel.cites if sel else b.cites, "selection", rid, said[0], said[1], msg("diff.selection", rule=rid, old=said[0], new=said[1])
+                sel.cites if sel else b.cites,
+                "selection",
+                rid,
+                said[0],
+                said[1],
+                msg("diff.selection", rule=rid, old=words[0], new=words[1]),
             )
 
 
@@ -891,7 +938,7 @@ def _applies(x: model.Cap | model.Limit) -> str:
     return said[0] if len(said) == 1 else msg("diff.w.for_when", who=said[0], when=said[1])
 
 
-def _selection_words(s: model.Selection | None) -> str:
+def _selection_words(s: model.Selection | None, scope: Callable[[tuple[Any, ...]], str] = _scope) -> str:
     if s is None:
         return msg("diff.w.none")
     parts: list[str] = [
@@ -901,7 +948,7 @@ def _selection_words(s: model.Selection | None) -> str:
     keys = [msg("diff.w.descending", by=k.by.source) if k.descending else k.by.source for k in s.order]
     parts.append(msg("diff.w.by", keys=keys))
     if s.per:
-        parts.append(_scope(s.per))
+        parts.append(scope(s.per))
     return _semi(p for p in parts if p)
 
 
