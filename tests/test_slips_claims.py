@@ -403,3 +403,26 @@ def test_a_whole_number_written_with_a_unit_or_in_full_width_says_the_digits(
     said = _said(_refused(policy, data, ("funding_year",)))
     assert said["zh"] == (f"{written!r} 不是整数", f"去掉引号，写作 {digits}")
     assert said["en"] == (f"{written!r} is not a whole number", f"the number without quotes: {digits}")
+
+
+def test_a_choice_left_null_is_said_empty_with_the_values_it_takes(policy: engine.CompiledPolicy) -> None:
+    # `"type": null` (a portal writing an empty choice as null) was said twice, "null 的类型不对，应为文字（string）" and
+    # "None 不是此字段可以取的值" (Python's word for null); once now, as empty, with the item types the policy has, as for
+    # an unknown type
+    data = claim(item(P))
+    data["items"][0]["type"] = None
+    said = _said(_refused(policy, data, ("items", 0, "type")))
+    assert said["zh"][0] == "此项为空（null）：须填写此字段可以取的值之一"
+    assert said["en"][0] == "the field is empty (null): it takes one of its values"
+    assert said["zh"][1].startswith(
+        "以下之一：知识产权联盟运营（alliance_operation）、北京市发明专利奖（beijing_invention_patent_award）、"
+    )
+    assert "、发明专利授权（invention_patent_grant）、" in said["zh"][1] and said["zh"][1].count("）、") == 13  # the 14 types
+    # a closed choice among the applicant's facts, likewise: its kinds (applicant_kinds: in the policy, in order)
+    data = claim(item(P))
+    data["applicant"]["kind"] = None
+    said = _said(_refused(policy, data, ("applicant", "kind")))
+    assert said["zh"] == (
+        "此项为空（null）：须填写此字段可以取的值之一",
+        "以下之一：企业（enterprise）、事业单位（public_institution）、其他组织（other_organisation）、自然人（natural_person）",
+    )

@@ -1432,6 +1432,8 @@ def _schema_problem(
         close = _close_code(error.instance, codes, words or {}) if isinstance(error.instance, str) else None
         value = _clip(repr(error.instance))
         message = msg("claim.enum.not_one_close", value=value, close=close) if close else msg("claim.enum.not_one", value=value)
+        if error.instance is None:
+            message = msg("claim.enum.empty")
         words = words or {}
         as_given = error.instance.strip().casefold() if isinstance(error.instance, str) else None
         named = [c for c in codes if c in words and as_given in (words[c].zh.casefold(), words[c].en.casefold())]
@@ -1478,8 +1480,11 @@ def schema_problems(policy: CompiledPolicy, data: Any, partial: bool = False) ->
     # a text whose form is wrong ("2021/3/5", "2021-03-05 ") is said once, with the form or the fix; "not a real
     # calendar date" beside it would say it again, and wrongly of a real date written another way
     formed = {path for path, error in errors if error.validator == "pattern"}
+    # a choice left null ("type": null) is said once, as empty with the values it takes; "null is not of type
+    # 'string'" beside it said it again, and the choice's own words were "None is not one of the values"
+    empty = {path for path, error in errors if error.validator == "enum" and error.instance is None}
     for path, error in errors:
-        if error.validator == "format" and path in formed:
+        if (error.validator == "format" and path in formed) or (error.validator == "type" and path in empty):
             continue
         spec = _spec_at(policy, data, path) if error.validator == "pattern" else None
         at, message, expected = _schema_problem(path, error, spec, _choice_words(policy, data, path) if error.validator == "enum" else None)
