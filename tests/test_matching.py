@@ -734,7 +734,7 @@ def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(
         f"{src}:1，第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）：'2021-13-45' 不是日历上存在的日期"
         in said
     )
-    assert f"  M-2 pinggu-ip-promotion，{src}:2：“pinggu-ip-promotion”没有适用于申报年度 2035 的有效版本\n" in said
+    assert f"  M-2 pinggu-ip-promotion，{src}:2：“平谷区知识产权促进办法”没有适用于申报年度 2035 的有效版本\n" in said
     assert f"  3，{src}:3：每个申请应是一个 JSON 对象，而不是列表\n" in said
     assert f"全部错误及改正方法见 {out / 'summary.xlsx'} 的“错误记录”工作表（及 {out / 'matches.jsonl'}）" in said
     from openpyxl import load_workbook
@@ -1199,6 +1199,28 @@ def test_a_notices_problem_of_the_profile_as_a_whole_names_it_in_the_notices_lan
     from engine.matching.outputs import _not_judged
 
     problem = {"path": "", "message": "not an object", "said": {"zh": {"message": "不是对象"}, "en": {"message": "not an object"}}}
-    result = SimpleNamespace(errors=[{"policy": "P", "version": "1", "problems": [problem]}])
+    result = SimpleNamespace(errors=[{"policy": "P", "version": "1", "problems": [problem]}], policies={})  # (P not loaded: as given)
     assert _not_judged(result, "zh") == ["P 1：（整个文件）：不是对象"]  # type: ignore[arg-type]
     assert _not_judged(result, "en") == ["P 1: (document): not an object"]  # type: ignore[arg-type]
+
+
+def test_a_notice_names_a_policy_it_could_not_match_under_by_its_title(tmp_path: Path) -> None:
+    # a 2021 profile matched under Pinggu (2021-2023) and the fictional Lakeside measures (2024-2026): the applicant's
+    # notice listed what it could not work out as `lakeside-innovation：“lakeside-innovation”没有适用于申报年度 2021
+    # 的有效版本`, a code the applicant never saw; it names the measures by their title, as the notice's own headings
+    # and summary.xlsx's 政策 column do (tests/fixtures/fictional_district.yaml: 湖畔区创新促进办法)
+    out = tmp_path / "out"
+    assert main(["match", "--policy", str(PINGGU), "--policy", str(FICTIONAL), str(EXAMPLE), "--out", str(out), "-q"]) == 3
+    zh = (out / "notices" / "M-2021-001.zh.txt").read_text(encoding="utf-8")
+    en = (out / "notices" / "M-2021-001.en.txt").read_text(encoding="utf-8")
+    assert zh.endswith(
+        "== 以下内容未能测算（请核对所填信息后再试）\n  - 湖畔区创新促进办法：“湖畔区创新促进办法”没有适用于申报年度 2021 的有效版本\n"
+    )
+    assert en.endswith(
+        "  - Lakeside District Innovation Measures: no version of Lakeside District Innovation Measures is in force for funding year 2021\n"
+    )
+    html = (out / "notices" / "M-2021-001.zh.html").read_text(encoding="utf-8")
+    assert "lakeside-innovation" not in zh + en + html and "湖畔区创新促进办法：“湖畔区创新促进办法”没有适用于" in html
+    # matches.jsonl, for other systems, keeps the id
+    [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert record["errors"][0]["policy"] == "lakeside-innovation"

@@ -332,7 +332,12 @@ def test_the_last_year_of_a_version_and_the_year_after_it() -> None:
     assert (m.policy.version, m.funding_year, *triple(g1)) == ("2020.1", 2023, ELIGIBLE, D("50000.00"), D("50000.00"))
     g24 = profile(it("g1", "ip_management_certification", "2024-06-01"), funding_year=2024, submission_date="2025-03-01")
     r = Matching([alone]).match(g24, 1)
-    assert r.matches == [] and [e["said"]["zh"] for e in r.errors] == ["“pinggu-ip-promotion”没有适用于申报年度 2024 的有效版本"]
+    assert r.matches == [] and [e["said"]["zh"] for e in r.errors] == ["“平谷区知识产权促进办法”没有适用于申报年度 2024 的有效版本"]
+    # named by its title, as the notices and summary.xlsx name it (it was the id, “pinggu-ip-promotion”); the record
+    # keeps the id
+    assert [(e["policy"], e["said"]["en"]) for e in r.errors] == [
+        ("pinggu-ip-promotion", "no version of Pinggu District Intellectual Property Promotion Measures is in force for funding year 2024")
+    ]
     r = Matching([both]).match(g24, 1)
     assert r.errors == [] and [(x.policy.version, x.funding_year, x.ignored) for x in r.matches] == [("2024.1-draft", 2024, ("items[0]",))]
 

@@ -45,6 +45,9 @@ class ProfileResult:
     name: str
     matches: list[PolicyMatch] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: each policy id matched under -> its versions, to name a policy of an error by its title (`policy_named`);
+    #: not written (matches.jsonl keeps the id and version)
+    policies: Mapping[str, Sequence[CompiledPolicy]] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form `match` writes (a line of matches.jsonl, the service's answer): `result_dict`'s."""
@@ -361,12 +364,32 @@ def notice_text(result: ProfileResult, lang: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def policy_named(policy: CompiledPolicy | None, pid: str, version: str | None, lang: str) -> str:
+    """A policy as an officer and an applicant know it, in `lang`: its title (and version), as a notice heads it and
+    summary.xlsx's 政策 column says it; a policy not loaded as given (its id and version)."""
+    if policy is None:
+        return " ".join(x for x in (pid, version) if x)
+    title = _say(policy.title, lang)
+    return title if version is None else msg("match.policy_cell", title=title, version=version).render(lang)
+
+
+def _error_head(result: ProfileResult, error: Mapping[str, Any], lang: str) -> str:
+    """The policy (and version) an error is under, named as `policy_named` names it (it was the id: a code the
+    applicant's notice showed, `lakeside-innovation 2024.1：…`); "" for a profile that could not be read."""
+    pid, version = error.get("policy"), error.get("version")
+    if not pid:
+        return ""
+    versions = list(result.policies.get(str(pid), ()))
+    policy = next((p for p in versions if p.version == version), versions[-1] if versions else None)
+    return policy_named(policy, str(pid), None if version is None else str(version), lang)
+
+
 def _not_judged(result: ProfileResult, lang: str) -> list[str]:
     """The profile's errors (`Matching.match`), each problem a line in `lang`: a notice says what it could not work
     out, or an applicant with a slip would read a notice of nothing to claim."""
     out = []
     for error in result.errors:
-        head = " ".join(str(error[k]) for k in ("policy", "version") if error.get(k))
+        head = _error_head(result, error, lang)
         if "problems" not in error:
             out.append(msg("match.not_judged_line", head=head, message=error.get("said", {}).get(lang, error.get("message"))).render(lang))
         for p in error.get("problems", ()):
@@ -612,11 +635,7 @@ class Workbook:
     def policy_words(self, pid: str, version: str | None = None) -> str:
         """A policy as the workbook names it, in its language: its title (and version), as the notices head it --
         the id and version (`<policy-id> 2020.1`) were a code in the Chinese workbook's 政策 column."""
-        policy = self.policies.get(pid)
-        if policy is None:  # (not loaded: said as given)
-            return " ".join(x for x in (pid, version) if x)
-        title = _say(policy.title, self.lang)
-        return title if version is None else msg("match.policy_cell", title=title, version=version).render(self.lang)
+        return policy_named(self.policies.get(pid), pid, version, self.lang)
 
     def discard(self) -> None:
         """The run failed: the sheets' temporary files closed, no workbook saved."""

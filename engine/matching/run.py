@@ -29,7 +29,7 @@ from typing import IO, Any
 from engine.core.errors import ClaimError, EngineError, Problem, json_kind
 from engine.core.i18n import Msg, msg, tr
 from engine.core.quantities import whole_written
-from engine.deciding.claims import parse_claim
+from engine.deciding.claims import label, parse_claim
 from engine.deciding.versions import PolicySet
 from engine.language.expressions import suggest
 from engine.language.model import CompiledPolicy
@@ -106,6 +106,11 @@ class Matching:
             raise TypeError(msg("match.not_ledger", kind=type(self.ledger).__name__))  # 'with_facts_on_record'")
 
     @functools.cached_property
+    def policies(self) -> dict[str, tuple[CompiledPolicy, ...]]:
+        """Each policy id -> its versions (a notice names a policy of an error by its title: `policy_named`)."""
+        return {s.id: s.versions for s in self.sets}
+
+    @functools.cached_property
     def item_types(self) -> frozenset[str]:
         """Every item type some policy matched has: an item of another policy's type is left out of a policy's
         match, one of a type none has is a slip the match refuses (`project`)."""
@@ -123,7 +128,7 @@ class Matching:
                 found = s.covering(year)
                 pairs += [(p, year) for p in found]
                 if not found:
-                    why = msg("match.not_in_force", policy=s.id, year=year)
+                    why = msg("match.not_in_force", policy=label(s.newest.title), year=year)  # (its title, not its id)
                     errors.append({"policy": s.id, "message": str(why), "said": said(why)})
             else:
                 found_at = [(p, y) for p in s.versions if (y := likely_year(p, data, self.item_types)) is not None]
@@ -139,7 +144,7 @@ class Matching:
         check = year_ruled_out(last, data, last.funding_years[1], self.item_types)
         assert check is not None  # (likely_year said so at that year)
         years = [f"{v.funding_years[0]}-{v.funding_years[1]}" for v in versions.versions]
-        why = msg("match.no_year_in_force", policy=versions.id, years=years, says=check.says, cites=check.cites)
+        why = msg("match.no_year_in_force", policy=label(last.title), years=years, says=check.says, cites=check.cites)
         return {"policy": versions.id, "message": str(why), "said": said(why)}
 
     def match(
@@ -161,6 +166,7 @@ class Matching:
         profile_id = data.get("claim_id") if isinstance(data.get("claim_id"), str) else str(applicant.get("id", number))
         result = ProfileResult(str(profile_id), str(applicant.get("id", "")), str(applicant.get("name", applicant.get("id", ""))))
         pairs, result.errors = self.versions_for(data)
+        result.policies = self.policies
         types_left_out = unknown_types(data, self.item_types)  # (of the profile: no policy matched has them)
         for policy, year in pairs:
             try:
