@@ -1035,7 +1035,7 @@ def test_an_error_in_a_list_column_is_named_by_its_heading(tmp_path: Path, capsy
         "'无' 不是日期：这表示没有"
     ]
     errors = openpyxl.load_workbook(out / "summary.xlsx")["错误记录"]
-    fields = [errors.cell(r, 4).value for r in range(2, errors.max_row + 1) if errors.cell(r, 2).value == "PG-2022-0001"]
+    fields = [errors.cell(r, 5).value for r in range(2, errors.max_row + 1) if errors.cell(r, 2).value == "PG-2022-0001"]
     assert fields == ["被认定弄虚作假套取资金的日期（无则留空）（applicant.fraud_finding_dates）"]
 
 
@@ -1052,7 +1052,7 @@ def test_a_required_cell_left_empty_says_to_fill_it_in(tmp_path: Path) -> None:
         run_batch(engine.load_policy(POLICY_PATH), tmp_path / "r.xlsx", tmp_path / "o", quiet=True, report=False)
     errors = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["错误记录"]
     rows = [[c.value for c in row] for row in errors.iter_rows(min_row=2)]
-    assert [r[2:] for r in rows if r[1] == "PG-2022-0002"] == [
+    assert [r[3:] for r in rows if r[1] == "PG-2022-0002"] == [
         [
             f"{tmp_path / 'r.xlsx'} 工作表 申请人 第 4 行",
             "申请人名称（与权利证书一致）（applicant.name）",
@@ -1075,7 +1075,7 @@ def test_a_required_column_missing_from_the_sheet_is_said_as_the_column(tmp_path
     errors = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["错误记录"]
     rows = [[c.value for c in row] for row in errors.iter_rows(min_row=2)]
     first = next(r for r in rows if r[1] == "PG-2022-0001")
-    assert first[3:] == [
+    assert first[4:] == [
         "申报提交日期（claim.submission_date）",
         "缺少此项：表中没有这一列，而每份申请都要填写",
         "按模板加上这一列并填写（batch-template 可生成模板）",

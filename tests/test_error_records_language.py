@@ -66,7 +66,7 @@ def test_the_summary_workbook_says_errors_in_the_runs_language(tmp_path: Path, p
         wb = openpyxl.load_workbook(tmp_path / lang / "summary.xlsx", read_only=True)
         rows = list(wb["错误记录" if lang == "zh" else "errors"].iter_rows(values_only=True))
         assert len(rows) == 2, rows  # the header and the one problem
-        assert words in str(rows[1][4]), rows[1]
+        assert words in str(rows[1][5]), rows[1]
 
 
 def test_a_record_written_before_said_existed_is_shown_as_it_is() -> None:

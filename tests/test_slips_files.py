@@ -560,7 +560,7 @@ def test_the_errors_sheet_names_the_column_and_row_as_the_officers_workbook_does
         rows = openpyxl.load_workbook(tmp_path / lang / "summary.xlsx")["错误记录" if lang == "zh" else "errors"].iter_rows(
             min_row=2, values_only=True
         )
-        errors[lang] = {r[1]: r[2:5] for r in rows}
+        errors[lang] = {r[1]: r[3:6] for r in rows}  # (beside the claim id, its applicant's code: then where)
     assert errors["zh"]["PG-2022-0001"] == (
         f"{tmp_path / 'r.xlsx'} 工作表 事项 第 3 行",
         "专利号（item.patent_id）",  # the column's heading in the template, which reads back as that column
@@ -1184,9 +1184,14 @@ def test_the_errors_sheet_names_a_json_claims_field_as_the_console_does(tmp_path
     rows = list(openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")["错误记录"].iter_rows(min_row=2, values_only=True))
     n = len(good["items"])
     where = tmp_path / "r.jsonl"
-    assert [(r[1], r[2], r[3]) for r in rows] == [
-        ("BAD-KIND", f"{where}:1", "申请人类型（applicant.kind）"),
-        ("BAD-DATE", f"{where}:2", f"第 {n} 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）"),
+    assert [(r[1], r[2], r[3], r[4]) for r in rows] == [
+        ("BAD-KIND", "91110117MA01ABCD1F", f"{where}:1", "申请人类型（applicant.kind）"),
+        (
+            "BAD-DATE",
+            "91110117MA01ABCD1F",
+            f"{where}:2",
+            f"第 {n} 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）",
+        ),
     ], rows
 
 
@@ -1681,3 +1686,21 @@ def test_a_wrong_check_character_is_said_with_the_form_s_problems(tmp_path: Path
         (2, "item.date", "'2021/6/18' 不符合规定的格式：日期只写“年-月-日”（YYYY-MM-DD）：半角数字加短横线，月和日各两位，不带时间"),
         (2, "item.patent_id", "'ZL202010000001.2' 的校验码不正确（按其余各位计算应为 1，其他某一位写错也会如此）"),
     ]
+
+
+def test_an_unreadable_rows_error_record_names_the_applicant_s_code(tmp_path: Path) -> None:
+    # an application whose award level cell says 银牌 (not read) had an error record of its number, claim id and place
+    # alone: the officer could not tell the enterprise without opening the sheet. Its applicant code cell was read,
+    # 91110117MA01ABCD1F (CODES), and is now in the record and in summary.xlsx's 错误记录, beside the claim id.
+    src = _slipped_sheet(tmp_path, {}, {"item.level": "银牌"})
+    assert _batch(tmp_path, src, "out", "--lang", "zh") == 3
+    [error] = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert (error["claim_id"], error["applicant_id"], error["error"]) == ("L-1", "91110117MA01ABCD1F", "cannot read the application")
+    rows = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["错误记录"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("申请序号", "申请编号", "申请人代码", "位置")
+    assert rows[1][:5] == (1, "L-1", "91110117MA01ABCD1F", f"{src} 第 3 行", "奖项等级（item.level）")
+    # where the code cell itself cannot be read (a spreadsheet's #N/A), the record says none rather than a guess
+    src = _slipped_sheet(tmp_path, {"applicant.id": "#N/A"}, {"item.level": "银牌"})
+    assert _batch(tmp_path, src, "out2", "--lang", "zh") == 3
+    [error] = [json.loads(line) for line in (tmp_path / "out2" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert (error["claim_id"], error["applicant_id"]) == ("L-1", None)

@@ -340,11 +340,22 @@ def error_record(rec: Record, problems: list[dict[str, Any]], summary: str) -> d
     return {
         "application": rec.number,
         "claim_id": rec.claim_id,
+        "applicant_id": applicant_code(rec),
         "where": rec.where,
         "error": str(summary),
         "said": said(summary),
         "problems": [said_problem(p) for p in problems],
     }
+
+
+def applicant_code(rec: Record) -> str | None:
+    """The applicant's code (统一社会信用代码) as the application gives it, where it was read -- of a sheet's row some of
+    whose cells could not be read too (`Record.partial`), so that the officer finds the enterprise of an error
+    record; None where it was not (the cell itself unreadable, or the input no application)."""
+    read = rec.data if isinstance(rec.data, Mapping) else rec.partial
+    applicant = read.get("applicant") if isinstance(read, Mapping) else None
+    code = applicant.get("id") if isinstance(applicant, Mapping) else None
+    return code if isinstance(code, str) and code.strip() else None
 
 
 def in_language(record: Mapping[str, Any], lang: str) -> tuple[str, list[dict[str, Any]]]:
@@ -1297,7 +1308,7 @@ STATUS_TOTAL_IS = {  # what a status's total in the budget view is
 }
 
 
-ERROR_COLUMNS = ["application", "claim_id", "where", "field", "message", "expected"]
+ERROR_COLUMNS = ["application", "claim_id", "applicant_id", "where", "field", "message", "expected"]
 
 
 _STATUS_AT = ITEM_COLUMNS.index("status")
@@ -1848,7 +1859,8 @@ class _Outputs:
                 e = json.loads(line)
                 _, problems = in_language(e, language())  # the run's language
                 for p in problems or [{}]:  # (as the console says it: `problem_said`)
-                    xlsx.row("errors", [e["application"], e.get("claim_id"), *problem_cells(p, e, self.headings, language())])
+                    cells = problem_cells(p, e, self.headings, language())
+                    xlsx.row("errors", [e["application"], e.get("claim_id"), e.get("applicant_id"), *cells])
         xlsx.close()
         for name, writer in (("summary_items.csv", self.items_csv), ("summary_applications.csv", self.apps_csv), ("summary.xlsx", xlsx)):
             said = writer.altered.says(name)
