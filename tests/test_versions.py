@@ -44,10 +44,14 @@ def test_year_no_version_covers_names_the_windows(versions: PolicySet) -> None:
     # and the clause and reading each window rests on (policy.in_force cites / readings: 第十七条, R7)
     said = exc.value.problems[0].message
     assert said.render("zh") == (
-        "pinggu-ip-promotion 没有在申报年度 2027 有效的版本；现有版本：2020.1（pinggu_2020.yaml）：申报年度 2021-2023（第十七条；口径 R7）；"
+        "“平谷区知识产权促进办法”没有在申报年度 2027 有效的版本；现有版本：2020.1（pinggu_2020.yaml）：申报年度 2021-2023（第十七条；口径 R7）；"
         "2024.1-draft（pinggu_2024_draft.yaml）：申报年度 2024-2026（第十七条；口径 R7）"
     )
     assert "funding years 2021-2023 (第十七条; reading R7); 2024.1-draft" in said.render("en")
+    # the measures by their title (the newest version's), as the notices and summary.xlsx name them: it was the id
+    assert said.render("en").startswith(
+        "no version of Pinggu District Intellectual Property Promotion Measures is in force for funding year 2027;"
+    )
 
 
 def test_evaluate_by_funding_year(versions: PolicySet) -> None:

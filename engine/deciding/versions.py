@@ -26,7 +26,7 @@ from typing import Any
 from engine.core.errors import ClaimError, PolicyError, Problem, json_kind
 from engine.core.i18n import Msg, msg, tr
 from engine.core.quantities import said_in_digits
-from engine.deciding.claims import Claim, checked_history, claim_for, parse_claim
+from engine.deciding.claims import Claim, checked_history, claim_for, label, parse_claim
 from engine.deciding.decision import Decision
 from engine.deciding.evaluator import evaluate_claim
 from engine.deciding.history import Grant
@@ -121,7 +121,7 @@ class PolicySet:
                     Problem(
                         msg(
                             "claim.versions.not_in_force",
-                            id=self.id,
+                            policy=label(self.newest.title),  # (its title, as notices and summary.xlsx name it; not its id)
                             year=funding_year,
                             windows=_joined([_based(p) for p in self.versions]),
                         ),
