@@ -1704,3 +1704,15 @@ def test_an_unreadable_rows_error_record_names_the_applicant_s_code(tmp_path: Pa
     assert _batch(tmp_path, src, "out2", "--lang", "zh") == 3
     [error] = [json.loads(line) for line in (tmp_path / "out2" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     assert (error["claim_id"], error["applicant_id"]) == ("L-1", None)
+
+
+def test_an_error_record_repeats_at_most_64_characters_of_an_applicant_code() -> None:
+    # (no code is so long: an id of 10,000 characters is not repeated whole into each of the run's error records)
+    from engine.records.batch import applicant_code
+    from engine.records.tabular import Record
+
+    assert applicant_code(Record(1, {}, {"applicant": {"id": "91110117MA01ABCD1F"}})) == "91110117MA01ABCD1F"
+    said = applicant_code(Record(1, {}, {"applicant": {"id": "A" * 10_000}}))
+    assert said == "A" * 63 + "…"
+    assert applicant_code(Record(1, {}, None, partial={"applicant": {"name": "某公司"}})) is None
+    assert applicant_code(Record(1, {}, {"applicant": {"id": "  "}})) is None

@@ -1507,6 +1507,8 @@ def _check_characters(policy: CompiledPolicy, data: Any, wrong: set[tuple[PathPa
     """The identifiers' own checks (a wrong check character, an implausible part) of a claim the schema refused for
     something else: each needs only its own text, in its form, so a wrong date beside it does not hide it. The same
     problem, words and code `FactConverter.value` says once the form is right."""
+    if not isinstance(data, Mapping):
+        return []
     places: list[tuple[Mapping[str, FactSpec], Any, tuple[PathPart, ...]]] = [
         (policy.claim_facts, data, ()),
         (policy.applicant_facts, data.get("applicant"), ("applicant",)),

@@ -355,7 +355,13 @@ def applicant_code(rec: Record) -> str | None:
     read = rec.data if isinstance(rec.data, Mapping) else rec.partial
     applicant = read.get("applicant") if isinstance(read, Mapping) else None
     code = applicant.get("id") if isinstance(applicant, Mapping) else None
-    return code if isinstance(code, str) and code.strip() else None
+    if not isinstance(code, str) or not code.strip():
+        return None
+    return code if len(code) <= _CODE_SHOWN else code[: _CODE_SHOWN - 1] + "…"  # (no code is that long: enough to find it)
+
+
+#: the most characters of an applicant's code an error record repeats (a credit code and a resident ID number are 18)
+_CODE_SHOWN = 64
 
 
 def in_language(record: Mapping[str, Any], lang: str) -> tuple[str, list[dict[str, Any]]]:
