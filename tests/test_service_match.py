@@ -66,12 +66,16 @@ def test_a_profile_with_a_slip_says_so_in_its_notice_and_in_both_languages(serve
     text = server.call("POST", "/match?policy=pinggu-ip-promotion&format=text&lang=zh", profile).text
     assert text.endswith(
         "== 以下内容未能测算（请核对所填信息后再试）\n"
-        "  - pinggu-ip-promotion 2020.1：第 3 个事项的申报年度内实际支付的贷款利息（item.annual_interest_paid）：'260000.001' 不符合规定的格式："
+        "  - 平谷区知识产权促进办法（版本 2020.1）：第 3 个事项的申报年度内实际支付的贷款利息（item.annual_interest_paid）：'260000.001' 不符合规定的格式："
         "金额最多两位小数（元、角、分）"
         "（应为：以元为单位、最多两位小数的金额，与票据上的金额一致）\n"
     )
     page = server.call("POST", "/match?policy=pinggu-ip-promotion&format=html&lang=en", profile).text
-    assert "<h2>Not worked out, for what the facts given say (check them and ask again)</h2><ul><li>pinggu-ip-promotion 2020.1:" in page
+    # (the measures by their title and version, as the notice's headings name them: it was the id, pinggu-ip-promotion 2020.1)
+    assert (
+        "<h2>Not worked out, for what the facts given say (check them and ask again)</h2><ul><li>"
+        "Pinggu District Intellectual Property Promotion Measures, version 2020.1:" in page
+    )
 
 
 def test_match_is_in_the_openapi_document(server: Server) -> None:
