@@ -268,9 +268,9 @@ _KIND_OF_DIGIT = {"1": "invention", "8": "invention", "2": "utility_model", "9":
 
 
 #: `cn_patent_kind` of the numbers asked lately (one item's number is asked by its decision, its JSON and its
-#: explanation in turn): at most `_KINDS_KEPT`
+#: explanation, and a round's outputs are written after all its decisions): at most `_KINDS_KEPT` (~5 MB)
 _KINDS: dict[str, str] = {}
-_KINDS_KEPT = 4096
+_KINDS_KEPT = 1 << 16
 
 
 def cn_patent_kind(code: Any) -> str:

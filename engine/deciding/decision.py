@@ -167,11 +167,11 @@ def shown_values(test: model.Test, I: Any, A: Any, C: Any) -> list[dict[str, Any
     return out
 
 
-#: `readings_named` kept by (the check's identity, the values of the facts its conditions read) -> (the check, the
-#: readings): the check held beside them, so its identity is not reused while kept; at most `_NAMED_KEPT`
-_NAMED: dict[tuple[Any, ...], tuple[model.Test, tuple[str, ...]]] = {}
+#: per check that names readings by a condition (by its identity): (the check, what reads the values its conditions
+#: read, the readings kept by those values, at most `_NAMED_KEPT`); the check held beside them, so that its identity
+#: is not reused while kept
+_NAMED: dict[int, tuple[model.Test, Callable[[Any, Any, Any], tuple[Any, ...]], dict[tuple[Any, ...], tuple[str, ...]]]] = {}
 _NAMED_KEPT = 4096
-_NAMED_READS: dict[int, tuple[model.Test, tuple[tuple[int, str], ...]]] = {}
 _ABSENT = object()
 
 
@@ -184,28 +184,41 @@ def applies_to_item(test: model.Test, I: Any, A: Any, C: Any) -> bool:
 def readings_named(test: model.Test, I: Any, A: Any, C: Any) -> tuple[str, ...]:
     """The readings a check's step names (for a check with readings chosen by a condition, `readings_when`): those it
     always names, then each whose condition holds on the item. A condition that cannot be worked out (a fact not
-    given) does not hold."""
-    reads = _NAMED_READS.get(id(test))
-    if reads is None or reads[0] is not test:
-        if len(_NAMED_READS) >= _NAMED_KEPT:
-            _NAMED_READS.clear()
-        exprs = [when for _, when in test.readings_when]
-        facts = dict.fromkeys(f for e in exprs for f in e.facts)
-        spaces = {"item": 0, "applicant": 1, "claim": 2}
-        reads = _NAMED_READS[id(test)] = (test, tuple((spaces[f.split(".", 1)[0]], f.split(".", 1)[1]) for f in facts))
-    spaces_ = (I, A, C)
-    key = (id(test), *[dict.get(spaces_[k], name, _ABSENT) for k, name in reads[1]])
+    given) does not hold. Kept by the values the conditions read (items alike, and an item's JSON and explanation,
+    ask the same)."""
+    entry = _NAMED.get(id(test))
+    if entry is None or entry[0] is not test:
+        if len(_NAMED) >= _NAMED_KEPT:
+            _NAMED.clear()
+        entry = _NAMED[id(test)] = (test, _values_read(test), {})
+    key = entry[1](I, A, C)
+    kept = entry[2]
     try:
-        kept = _NAMED.get(key)
+        named = kept.get(key)
     except TypeError:  # (a value that cannot be a key: worked out each time)
         return _readings_named(test, I, A, C)
-    if kept is not None and kept[0] is test:
-        return kept[1]
-    said = _readings_named(test, I, A, C)
-    if len(_NAMED) >= _NAMED_KEPT:
-        _NAMED.clear()
-    _NAMED[key] = (test, said)
-    return said
+    if named is None:
+        if len(kept) >= _NAMED_KEPT:
+            kept.clear()
+        named = kept[key] = _readings_named(test, I, A, C)
+    return named
+
+
+def _values_read(test: model.Test) -> Callable[[Any, Any, Any], tuple[Any, ...]]:
+    """`read(I, A, C)`: the values of the facts a check's reading conditions read, as a tuple (absent: a mark of its
+    own). Generated once per check, as the rule code is: the facts' names are bound as constants (K0, K1, ...), never
+    written into its source."""
+    facts = dict.fromkeys(f for _, when in test.readings_when for f in when.facts)
+    ns: dict[str, Any] = {"ABSENT": _ABSENT, "get": dict.get}
+    parts = []
+    for k, full in enumerate(facts):
+        space, name = full.split(".", 1)
+        ns[f"K{k}"] = name
+        parts.append(f"get({ {'item': 'I', 'applicant': 'A', 'claim': 'C'}[space] }, K{k}, ABSENT)")
+    code = f"def read(I, A, C):\n    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})\n"
+    exec(compile(code, "<reading conditions>", "exec"), ns)  # noqa: S102 - only names and indices in it, see above
+    read: Callable[[Any, Any, Any], tuple[Any, ...]] = ns["read"]
+    return read
 
 
 def _holds(e: Any, I: Any, A: Any, C: Any) -> bool | None:

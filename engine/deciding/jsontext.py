@@ -302,7 +302,7 @@ def _said(test: model.Test, S: tuple[Any, Any, Any], end: str) -> str:
     if test.shows and (shown := dec.shown_values(test, *S)):
         out = ', "shows": ' + _dumps(shown)
     if test.readings_when:
-        out += ', "readings": ' + _strings(dec.readings_named(test, *S))
+        out += ', "readings": ' + _STRINGS[dec.readings_named(test, *S)]
     if test.applies is not None and end.startswith(', "result": true') and not dec.applies_to_item(test, *S):
         out += ', "applies": false'
     return out
