@@ -57,7 +57,7 @@ class BodyWriter:
 
         meta = find(m, "meta")
         self.c = c = str(escape(find(meta, "colon")))
-        #: a clause cited after words, as the reader's language sets it apart: （第六条第（一）项）, " (第六条第（一）项)"
+        #: a clause cited after words, as the reader's language sets it apart: full-width brackets in Chinese, " (…)" in English
         self.paren = str(escape(find(meta, "paren")))
         self.h = str(escape(find(meta, "head_colon")))
         self.back = f'<p class="back no-print"><a href="#index">↑ {word("back_to_index")}</a></p>'
