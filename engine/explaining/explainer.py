@@ -216,17 +216,15 @@ def _item_writer(ex: Explainer, rule: Any, sample: ItemDecision) -> ItemWriter:
             body.append("{" + const(ex.group_heads[g]) + "}")
             group = g
         other = f"STEP({s}, d, A, C, inapp, paid)"
-        if kind == "check" and obj.id in ex.per_item:  # (its held line is the item's own: said by the loop's method)
+        if kind == "check":
             shapers.append(obj.id)
             if obj.id in ex.choosing:
                 choosing.append(s)
-            end_run()
-            body.append("{" + other + "}")
-        elif kind == "check":
-            shapers.append(obj.id)
-            if obj.id in ex.choosing:
-                choosing.append(s)
-            run.append((s, w.line(ex.check(("check", obj, True, None), None, {}, {}, {}), True, "check"), other))
+            if obj.id in ex.per_item:  # (its held line is the item's own: said by the loop's method)
+                end_run()
+                body.append("{" + other + "}")
+            else:
+                run.append((s, w.line(ex.check(("check", obj, True, None), None, {}, {}, {}), True, "check"), other))
         elif kind == "amount" and obj.kind == "rate" and getattr(obj, "of_table", None) is None and obj.rate_table is None:
             # a simple rate (as `Explainer.amount` and `calc` write it), for items of the sample's type
             t, fmt = const(sample.item.type), const(ex.rate_fmt(obj, sample.item.type))
