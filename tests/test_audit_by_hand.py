@@ -310,10 +310,14 @@ def test_r29_an_incomplete_item_of_a_loan_year_already_counted_says_so(policy: e
     would be a fourth: the limit is reached, by H-2021's 2 times and H-2022's 1."""
     live = engine.evaluate(policy, fixture("a16_incomplete_loan_after_three_times"))
     record = json.loads(live.to_json())
-    said = "累计享受贴息补助不超过3次（每笔贷款每个申报年度为一次）：上限 3 次，此前已计 3 次"
+    # (every line names the applications the 3 came from: H-2021's 2 times and H-2022's 1, held as refused)
+    said = "累计享受贴息补助不超过3次（每笔贷款每个申报年度为一次）：上限 3 次，此前已计 3 次（其中：2021 年度申请 H-2021 计 2 次；2022 年度申请 H-2022 计 1 次）"
     same_zh = f"✓ {said}；本项与此前已计的相同，不另计"
-    full_zh = f"✗ {said}（其中：2021 年度申请 H-2021 计 2 次；2022 年度申请 H-2022 计 1 次），已达上限"
-    same_en = "✓ at most 3 subsidies in all (one per loan per funding year): at most 3 time(s); counted before 3; this item counts as one already counted"
+    full_zh = f"✗ {said}，已达上限"
+    same_en = (
+        "✓ at most 3 subsidies in all (one per loan per funding year): at most 3 time(s); counted before 3 (among them: "
+        "application H-2021 for 2021, 2 time(s); application H-2022 for 2022, 1 time(s)); this item counts as one already counted"
+    )
     for decision in (live, record):
         assert _limit_lines(policy, decision, "zh") == [same_zh, full_zh, same_zh]
         assert [_limit_lines(policy, decision, "en")[i] for i in (0, 2)] == [same_en, same_en]

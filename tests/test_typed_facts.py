@@ -451,14 +451,17 @@ def test_a_count_fact_without_its_unit_is_given_the_unit_its_name_says() -> None
     with pytest.raises(engine.PolicyError) as caught:
         typed_policy(text)
     [said] = [p for p in caught.value.problems if p.code == "count_unit"]
-    assert (tr(said.expected, "zh"), tr(said.expected, "en")) == ("unit: {zh: 个国家, en: countries}", "unit: {zh: 个国家, en: countries}")
+    assert (tr(said.expected, "zh"), tr(said.expected, "en")) == (
+        "unit: {zh: 个国家, en: country(ies)}",
+        "unit: {zh: 个国家, en: country(ies)}",
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "unit"),
     [
-        ("授权国家数", ("个国家", "countries")),
-        ("注册国家数（境外）", ("个国家", "countries")),
+        ("授权国家数", ("个国家", "country(ies)")),
+        ("注册国家数（境外）", ("个国家", "country(ies)")),
         ("申报次数", ("次", "times")),
         ("专利件数", ("件", "items")),
         ("参展企业数", ("家", "enterprises")),

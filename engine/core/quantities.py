@@ -234,7 +234,7 @@ def whole_written(text: str) -> str | None:
 #: what a count is of, by the end of its Chinese name before 数 (国家数, 专利件数), and the unit it is counted in, in
 #: Chinese and English: general Chinese measure words, so a count fact's hint says 个国家 for 授权国家数, not 件
 _COUNTED_NOUNS: tuple[tuple[str, str, str], ...] = (
-    ("国家", "个国家", "countries"),
+    ("国家", "个国家", "country(ies)"),
     ("地区", "个地区", "regions"),
     ("企业", "家", "enterprises"),
     ("单位", "家", "organisations"),
@@ -248,13 +248,13 @@ _COUNTED_NOUNS: tuple[tuple[str, str, str], ...] = (
     ("项", "项", "items"),
     ("家", "家", "enterprises"),
     ("个", "个", "items"),
-    ("国", "个国家", "countries"),
+    ("国", "个国家", "country(ies)"),
     ("件", "件", "items"),
 )
 
 
 def counted_unit(zh_name: str) -> tuple[str, str]:
-    """The unit (Chinese, English) a count named `zh_name` is counted in: 授权国家数 -> (个国家, countries), 申报次数 ->
+    """The unit (Chinese, English) a count named `zh_name` is counted in: 授权国家数 -> (个国家, country(ies)), 申报次数 ->
     (次, times), 专利件数 -> (件, items); 件 / items where the name does not say (the common unit of a form's counts)."""
     name = re.sub(r"[（(][^）)]*[）)]\s*$", "", zh_name).strip()  # (a heading's bracketed instructions)
     stem = name[:-1] if name.endswith("数") else name

@@ -375,7 +375,7 @@ def policy_named(policy: CompiledPolicy | None, pid: str, version: str | None, l
 
 def _error_head(result: ProfileResult, error: Mapping[str, Any], lang: str) -> str:
     """The policy (and version) an error is under, named as `policy_named` names it (it was the id: a code the
-    applicant's notice showed, `lakeside-innovation 2024.1：…`); "" for a profile that could not be read."""
+    applicant's notice showed before the title); "" for a profile that could not be read."""
     pid, version = error.get("policy"), error.get("version")
     if not pid:
         return ""
