@@ -1214,10 +1214,12 @@ def test_a_round_on_workers_makes_its_outputs_on_the_workers(policy, tmp_path: P
 
 
 @pytest.mark.parametrize("scaled", [False, True])
-def test_a_budget_round_on_workers_keeps_what_they_made_unless_it_is_scaled(policy, tmp_path: Path, monkeypatch, scaled: bool) -> None:
-    # as on one worker: what the workers made is kept when the budget scales nothing (1 billion against the round's
-    # ~10 million approved), and thrown away, files and totals, when it scales the round (100,000): every output is
-    # then made after deciding from the scaled decisions. The files are one worker's writing them all after deciding
+def test_a_budget_round_on_workers_foresees_its_scaling_and_keeps_what_they_made(policy, tmp_path: Path, monkeypatch, scaled: bool) -> None:
+    # a round a budget may scale, on 2 workers: the workers first decide their applications ahead, without the
+    # trace (the step said before deciding, as on one worker), the run scales that as it will scale the round, and
+    # each worker then makes every decision's outputs scaled so: the merge writes them all, nothing is made after
+    # deciding. The files are one worker's writing them all after deciding from the scaled decisions; scaled, each
+    # of the three rounds (2021-2023) then approves exactly its budget: 3 x 100,000.00
     from test_ledger_support import policy_with_budget
 
     chosen = policy_with_budget(tmp_path, "10万" if scaled else "1000000000")
@@ -1226,15 +1228,126 @@ def test_a_budget_round_on_workers_keeps_what_they_made_unless_it_is_scaled(poli
     after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
     final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
     made = _spy_made_on_workers(monkeypatch, tmp_path / "made-on-workers")
-    two = run_batch(chosen, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)
+    said: list[str] = []
+    two = run_batch(
+        chosen, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2, on_step=lambda text, _done, _total: said.append(text)
+    )
     assert bool(two.scaling) is bool(after.scaling) is scaled
-    # scaled: the merge stops writing what the workers made once the round's grants pass the budget (`ScalingAhead`),
-    # and each worker stops making them once its own grants do (they are part of the merge's total, so the merge
-    # has stopped by then: everything the merge writes was made)
-    assert all(placed) and (0 < len(placed) < two.decided if scaled else len(placed) == two.decided)
-    assert len(placed) <= made() < two.decided if scaled else made() == two.decided
-    assert final == ([1] if scaled else [])
+    assert len(placed) == made() == two.decided and all(placed) and final == []
+    said = list(dict.fromkeys(said))  # (each step as it starts, and again as it counts)
+    assert (
+        said[0]
+        == "the round has a budget: deciding it once ahead, without the trace, to foresee how the budget scales it (its outputs are then made while it is decided)"
+    )
+    assert (
+        said[1]
+        == f"writing the {two.applications} applications the workers decided, in input order (with their rows and explanations, when the workers made them)"
+    )
+    if scaled:
+        assert sorted(two.scaling) == ["pinggu-ip-promotion/2021", "pinggu-ip-promotion/2022", "pinggu-ip-promotion/2023"]
+        assert two.approved_total == Decimal("300000.00")
     assert two.report == after.report == "written" and two.approved_total == after.approved_total
+    assert _files(tmp_path / "two") == _files(tmp_path / "after")
+
+
+def test_a_committed_scaled_round_on_workers_numbers_its_scaled_lines(policy, tmp_path: Path, monkeypatch) -> None:
+    # committing a round its budget scales, on 2 workers: the lines the workers made scaled get their commit number
+    # at the merge, as the unscaled ones do; into an empty ledger, the n-th decision is commit n. The files are
+    # one worker's
+    from test_ledger_support import policy_with_budget
+
+    chosen = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 6, 120)
+    one = run_batch(chosen, inp, tmp_path / "one", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'a.sqlite'}", commit=True)
+    final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
+    two = run_batch(chosen, inp, tmp_path / "two", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True, workers=2)
+    assert two.scaling and final == [] and len(placed) == two.committed == one.committed == one.decided > 0 and all(placed)
+    lines = [json.loads(line) for line in (tmp_path / "two" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [d["ledger"]["commit"] for d in lines] == list(range(1, two.committed + 1))
+    assert all("scaling" in d and Decimal(d["total"]) <= Decimal(d["total_before_scaling"]) for d in lines)
+    a, b = _files(tmp_path / "one"), _files(tmp_path / "two")
+    assert a.pop("summary.json") != "" and b.pop("summary.json") != ""  # (each names its own ledger)
+    assert a == b
+
+
+@pytest.mark.parametrize("wrong", ["records", "grants"])
+def test_outputs_made_with_a_scaling_the_run_did_not_make_are_made_again(policy, tmp_path: Path, monkeypatch, wrong: str) -> None:
+    # the foresight is kept only when the run scales exactly so: foreseen with another factor, or with another
+    # claim's grants, what the workers made is thrown away and every output made after deciding: the same files
+    import dataclasses
+
+    from test_ledger_support import policy_with_budget
+
+    import engine.records.workers as workers_mod
+
+    chosen = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    real = workers_mod._foresee_round
+
+    def foreseen(*a, **k):  # type: ignore[no-untyped-def]
+        f = real(*a, **k)
+        if wrong == "records":
+            return dataclasses.replace(f, records={r: {**v, "factor": "0.5"} for r, v in f.records.items()})
+        return dataclasses.replace(f, digest="another")
+
+    monkeypatch.setattr(workers_mod, "_foresee_round", foreseen)
+    final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
+    two = run_batch(chosen, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)
+    assert two.scaling and len(placed) == two.decided and final == [1]
+    assert two.approved_total == after.approved_total == Decimal("300000.00")
+    assert _files(tmp_path / "two") == _files(tmp_path / "after")
+
+
+def test_a_scaled_decision_its_worker_made_nothing_of_leaves_every_output_to_after(policy, tmp_path: Path, monkeypatch) -> None:
+    # made scaled as foreseen, a decision whose outputs its worker could not make (here: every third claim's)
+    # cannot be made by the merge (it has no ledger to scale it by): the merge stops writing what the workers
+    # made, and every output is made after deciding: the same files
+    from test_ledger_support import policy_with_budget
+
+    import engine.records.batch as batch_mod
+
+    chosen = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 4, 120)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    real = batch_mod._Outputs.made
+
+    def made(self, chunk, unplaced=False):  # type: ignore[no-untyped-def]
+        if unplaced and int(json.loads(chunk[0][0])["claim_id"][-1]) % 3 == 0:
+            raise RuntimeError("cannot")
+        return real(self, chunk, unplaced)
+
+    monkeypatch.setattr(batch_mod._Outputs, "made", made)
+    final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
+    two = run_batch(chosen, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)
+    assert placed and placed[-1] is False and all(placed[:-1]) and len(placed) < two.decided and final == [1]
+    assert two.scaling == after.scaling and two.approved_total == after.approved_total == Decimal("300000.00")
+    assert _files(tmp_path / "two") == _files(tmp_path / "after")
+
+
+def test_a_round_larger_than_the_foresight_takes_is_scaled_after_deciding_on_workers(policy, tmp_path: Path, monkeypatch) -> None:
+    # the foresight keeps its ledger in memory, so a round of more than `FORESEE_LIMIT` applications is not
+    # foreseen (as on one worker): the merge stops writing what the workers made once the round is certain to be
+    # scaled (`ScalingAhead`), and every output is made after deciding
+    from test_ledger_support import policy_with_budget
+
+    import engine.records.workers as workers_mod
+
+    chosen = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    monkeypatch.setattr(workers_mod, "FORESEE_LIMIT", 10)  # (the round: 16 applications)
+    final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
+    said: list[str] = []
+    two = run_batch(
+        chosen, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2, on_step=lambda text, _done, _total: said.append(text)
+    )
+    assert two.scaling and 0 < len(placed) < two.decided and final == [1]
+    assert not any("foresee" in text for text in said)
+    assert two.scaling == after.scaling and two.approved_total == after.approved_total == Decimal("300000.00")
     assert _files(tmp_path / "two") == _files(tmp_path / "after")
 
 

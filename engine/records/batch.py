@@ -548,8 +548,9 @@ def run_batch(
     decides the round itself first, to foresee the scaling (`_DryRun`; the run waits for it before deciding, a step
     said as such), and what it made is kept only when the run scaled exactly as foreseen, else thrown away and every
     output made after deciding. On `workers`, each worker
-    makes the outputs of the decisions it writes, and the merge writes them in their place (thrown away if a round
-    budget then scales the round).
+    makes the outputs of the decisions it writes, and the merge writes them in their place; a round a budget may
+    scale is first decided ahead by the workers, each over its own applications (engine.records.workers), and what
+    they make is kept likewise only when the run scaled exactly as foreseen.
 
     `output_processes`: when the outputs are all made after deciding (a scaling not foreseen, no outputs made
     while deciding), how many forked processes make them (`_OutputPool`; 0 or 1: this process alone); None: one
@@ -653,9 +654,11 @@ def run_batch(
     merged: list[_Outputs] = []  # the outputs made on the workers (`--workers`), merged in input order, if they are
     noticed: list[Msg] = []
 
-    def merged_outputs() -> _Outputs:
-        # totals of their own: thrown away with the files if a budget scales the round after the merge
-        made = _Outputs(versions, out, None, {}, BatchSummary(order=order), report, report_lang)
+    def merged_outputs(foreseen: Foreseen | None = None) -> _Outputs:
+        # totals of their own: thrown away with the files if a budget scales the round otherwise than `foreseen` (the
+        # workers' foresight: they made each decision's outputs scaled as foreseen)
+        made = _Outputs(versions, out, None, foreseen.records if foreseen else {}, BatchSummary(order=order), report, report_lang)
+        made.foreseen = foreseen
         merged.append(made)
         return made
 
@@ -725,8 +728,8 @@ def run_batch(
         agreed = early is not None and early.agrees(scaled, target, raw_path)
         if early is not None and not agreed:
             early.cancel()
-        if merged and (scaled or merged[0].abandoned):  # likewise (abandoned: the merge knew it would be scaled)
-            merged.pop().discard()
+        if merged and (merged[0].abandoned or not merged[0].agrees(scaled, target, raw_path)):  # likewise (abandoned:
+            merged.pop().discard()  # the merge knew it would be scaled, or met a decision its worker made nothing of)
         if merged:  # made on the workers and merged in order: only the last steps are left
             made = merged[0].summary
             made.applications, made.decided, made.failed = summary.applications, summary.decided, summary.failed
@@ -1002,15 +1005,16 @@ def _decide_on_workers(
     stderr: IO[str],
     quiet: bool,
     encoding: str | None = None,
-    outputs: Callable[[], _Outputs] | None = None,
+    outputs: Callable[[Foreseen | None], _Outputs] | None = None,
     report: tuple[bool, str] = (True, "zh"),
     steps: Steps | None = None,
     noticed: list[Msg] | None = None,
 ) -> bool:
     """The deciding loop on `workers` processes (engine.records.workers); False when the round must be decided
     on one process instead (said on stderr unless quiet; nothing has been written then). `outputs`: the run's
-    outputs, made when the merge starts: each worker makes the rows and explanation of each decision it writes,
-    and the merge writes them in their place (`report`: whether a report is drawn, and its language). `noticed`:
+    outputs, made when the merge starts (given the scaling the workers foresaw, if they did): each worker makes the
+    rows and explanation of each decision it writes, and the merge writes them in their place (`report`: whether a
+    report is drawn, and its language). `noticed`:
     gets what the workers' reader noticed in the input (`Reader.notices`)."""
     from engine.records import workers as parallel
 
@@ -1532,6 +1536,8 @@ class _Outputs:
         self.on_written: Callable[[int], None] | None = None
         #: the merge of a round on workers stopped writing what they made (`ScalingAhead`): made after deciding
         self.abandoned = False
+        #: the scaling the workers foresaw and made these outputs with (`batch --workers` with a round budget)
+        self.foreseen: Foreseen | None = None
         self.failed: Exception | None = None  # why the report could not be drawn
         if report:
             try:
@@ -1547,6 +1553,16 @@ class _Outputs:
             self.page.add(entry, body)
         except Exception as exc:  # a report that cannot be drawn must not lose the decisions
             self.failed, self.page = exc, None
+
+    def agrees(self, scaled: dict[str, dict[str, str]], target: Ledger, raw_path: Path) -> bool:
+        """Whether outputs merged from the workers (`batch --workers`) are what the run's rounds need, once every
+        round is scaled (`scaled`, in `target`): nothing scaled and nothing foreseen, or exactly the scaling the
+        workers foresaw (the same rounds' records, and for each decision of a scaled round, in order, the same grants
+        of its claim: as `_EarlyOutputs.agrees` holds the outputs made while deciding on one process)."""
+        foreseen = self.foreseen
+        if foreseen is None:
+            return not scaled
+        return foreseen.records == scaled and foreseen.digest == scaled_grants_digest(target, _claims_and_rounds(raw_path), scaled)
 
     def discard(self) -> None:
         """What was made is not wanted (a budget scaled the round after it was made): its files closed as they
@@ -1783,6 +1799,9 @@ class _Outputs:
         when its worker could not (None), or drew no explanation where the report holds one."""
         place = self._counted()
         if made is None or (place and self.page is not None and not made.drawn):
+            if self.dst is not None:  # (made with a foreseen scaling: this process has no ledger to scale it by)
+                self.abandoned = True  # every output is made after deciding instead
+                return
             self._use(_decoded(line)[0], place)
             return
         if place and made.drawn:
@@ -1944,12 +1963,14 @@ def _final_pass(
         outputs.stop_pool()
 
 
-def worker_outputs(versions: PolicySet, folder: Path, report: bool, report_lang: str) -> _Outputs | None:
+def worker_outputs(versions: PolicySet, folder: Path, report: bool, report_lang: str, foreseen: Foreseen | None = None) -> _Outputs | None:
     """A deciding worker's copy of the run's outputs (`batch --workers`), over files of its own in `folder` that
     nothing writes: what it makes of each decision it writes (`_Outputs.made`, unplaced) the run's merge writes in
     its place (`_Outputs.placed`). None when the run makes every output: a report drawn with the policy's own
-    templates (drawn by the run alone, under their render budget, as `_Outputs.use_pool` does)."""
-    mine = _Outputs(versions, folder, None, {}, BatchSummary(), report, report_lang)
+    templates (drawn by the run alone, under their render budget, as `_Outputs.use_pool` does). `foreseen`: the
+    round budget's scaling foreseen before deciding; each decision of a scaled round is then made scaled so (its
+    line of decisions.jsonl too), given its claim's foreseen grants (`Foreseen.scaling`)."""
+    mine = _Outputs(versions, folder, None, foreseen.records if foreseen else {}, BatchSummary(), report, report_lang)
     if mine.page is not None and mine.page.spool is None:
         return None
     return mine
@@ -2247,6 +2268,24 @@ _SNAPSHOT_WAIT = 60.0
 FORESEE_LIMIT = 2 * REPORT_LIMIT
 
 
+@dataclass(frozen=True)
+class Foreseen:
+    """A round budget's scaling foreseen before deciding, by deciding the round ahead without the trace
+    (`batch --workers`: engine.records.workers, each worker over its own groups): the scaled rounds' records, each
+    claim's grants in them as scaled there (item -> (amount, amount before scaling), as `claim_grant_amounts`), and
+    `scaled_grants_digest` of them in input order, for `_Outputs.agrees`."""
+
+    records: dict[str, dict[str, str]]
+    grants: dict[str, dict[str, tuple[Decimal, Decimal]]]
+    digest: str
+
+    def scaling(self, claim_id: str, rnd: str) -> _Scaling | None:
+        """How a decision of `claim_id` in round `rnd` is scaled (`_Outputs.made`); None when its round is not.
+        KeyError for a claim the foresight did not decide (its worker then makes nothing of it, and the merge
+        leaves every output to after deciding)."""
+        return (rnd, self.grants[claim_id]) if rnd in self.records else None
+
+
 @dataclass
 class _DryRun:
     """A round decided ahead, by the outputs' process of `_EarlyOutputs`, to foresee how a round budget scales it:
@@ -2268,7 +2307,7 @@ class _DryRun:
     def foresee(self, conn: Any) -> tuple[Ledger | None, dict[str, dict[str, str]]]:
         """The ledger that holds the foreseen grants and the scaled rounds' records; ("ready", None) is sent once
         the snapshot is taken, ("progress", (applications read, fraction of the input)) at most every 0.1 s while
-        the run waits, then ("foreseen", (records, `_scaled_grants_digest`)), or ("foreseen", None) when the input
+        the run waits, then ("foreseen", (records, `scaled_grants_digest`)), or ("foreseen", None) when the input
         breaks off or is larger than `FORESEE_LIMIT` (then nothing is foreseen)."""
         scratch = Ledger("sqlite:///:memory:")
         scratch.store_decisions = False  # (only its grants are read)
@@ -2316,7 +2355,7 @@ class _DryRun:
             record = scale_round(scratch, rnd, rounds[rnd])
             if record is not None:
                 scaled[rnd] = record
-        conn.send(("foreseen", (scaled, _scaled_grants_digest(scratch, decided, scaled))))
+        conn.send(("foreseen", (scaled, scaled_grants_digest(scratch, decided, scaled))))
         return scratch, scaled
 
 
@@ -2327,7 +2366,7 @@ def _claims_and_rounds(path: Path) -> Iterator[tuple[str, str]]:
             yield _claim_and_round(line)
 
 
-def _scaled_grants_digest(ledger: Ledger, decided: Iterable[tuple[str, str]], scaled: Mapping[str, Any]) -> str:
+def scaled_grants_digest(ledger: Ledger, decided: Iterable[tuple[str, str]], scaled: Mapping[str, Any]) -> str:
     """What scaling a round's decisions reads of the ledger (`_Outputs._read`), as one digest: for each decision of a
     scaled round, in order, its claim id, round and its claim's grants (item, amount, amount before scaling)."""
     digest = hashlib.sha256()
@@ -2446,7 +2485,7 @@ class _EarlyOutputs:
         if value is None:  # it could not decide the round (the input broke off): it made the outputs unscaled
             return not scaled
         records, digest = value
-        if records != scaled or (scaled and digest != _scaled_grants_digest(target, _claims_and_rounds(raw_path), scaled)):
+        if records != scaled or (scaled and digest != scaled_grants_digest(target, _claims_and_rounds(raw_path), scaled)):
             return False
         self.foreseen = scaled
         return True

@@ -24,6 +24,13 @@ The run, in three steps:
    a run that only decides, or the real ledger with `--commit` -- so commit numbers, the round's
    scaling and its tie-breaks (commit order) are those of one worker.
 
+With the outputs made on the workers (rows and explanations, merged in their place) and a round budget that may
+scale a round, a step comes between 2 and 3: *Foresight* (N processes): each worker decides its applications ahead,
+without the trace, into a ledger in its memory (`_foresee`); the parent merges their commits in input order into one
+and scales its rounds as the run will (`_foresee_round`). The workers then make each decision's outputs scaled as
+foreseen, and the run keeps them only if it scales exactly so (`batch._Outputs.agrees`), else makes every output
+after deciding. One process does the same for a whole round (`batch._DryRun`).
+
 With `--commit` the parent holds the real ledger's lock (SQLite `BEGIN IMMEDIATE`, PostgreSQL
 `pg_advisory_xact_lock`) from before the workers read until the last commit is written: no other commit
 can come between what the workers read and what is written, so the round is one serialisable
@@ -66,7 +73,22 @@ from engine.deciding.claims import parse_claim
 from engine.deciding.selection import Verdict
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy
-from engine.records.batch import REPORT_LIMIT, BatchSummary, Progress, ScalingAhead, Steps, decide_one, read_claim, worker_outputs
+from engine.records.batch import (
+    FORESEE_LIMIT,
+    REPORT_LIMIT,
+    BatchSummary,
+    Foreseen,
+    Progress,
+    ScalingAhead,
+    Steps,
+    commit_record,
+    decide_one,
+    read_claim,
+    round_policy,
+    scale_round,
+    scaled_grants_digest,
+    worker_outputs,
+)
 from engine.records.inputs import open_claims
 from engine.records.ledger import Ledger, possible_keys
 from engine.records.tabular import InputError
@@ -101,6 +123,8 @@ class Job:
     draw: bool = False  # whether the workers draw explanations: a report is drawn and the round fits in one
     #: what the input's reader noticed (a workbook's hidden rows): every worker reads the whole input, worker 0's
     noticed: list[Msg] = field(default_factory=list)
+    #: a round budget's scaling foreseen before deciding (`_foresee_round`), that the workers make the outputs with
+    foreseen: Foreseen | None = None
 
 
 _JOB: Job | None = None  # set in the parent before the pool forks; read by the workers
@@ -258,11 +282,13 @@ def _decide(k: int) -> tuple[str, float]:
                         text, form = _as_committed(text)
                         stored = Stored.of(form)
                     made = None  # (when the worker cannot make them, the run makes this line's outputs itself)
-                    if outputs is not None and rows is not None and ahead.certain(rnd, rows.unscaled_total()):
+                    foreseen = job.foreseen  # (made scaled as foreseen: never left to after deciding by `ahead`)
+                    if outputs is not None and foreseen is None and rows is not None and ahead.certain(rnd, rows.unscaled_total()):
                         outputs = None
                     if outputs is not None:
                         with contextlib.suppress(Exception):
-                            made = _pickled_made(outputs.made([(text, 1 if job.draw else 0, None)], unplaced=True))
+                            scaling = foreseen.scaling(rows.commit[0], rnd) if foreseen is not None and rows is not None else None
+                            made = _pickled_made(outputs.made([(text, 1 if job.draw else 0, scaling)], unplaced=True))
                     entry = (i, text, rnd, year, version, rows, stored, made)
                 f.write(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
                 with job.done.get_lock():
@@ -273,13 +299,77 @@ def _decide(k: int) -> tuple[str, float]:
     return path, time.process_time() - cpu
 
 
+def _foresee(k: int) -> tuple[str, float]:
+    """Worker `k`, before deciding: its applications decided ahead, as `batch._DryRun` decides a whole round (each
+    committed as the run commits it, without the trace, into a ledger in this process's memory over the real one);
+    (index, claim id, round, funding year, version, the commit's rows) of each written to a file, for the parent
+    to scale the round as the run will (`_foresee_round`). An application that fails here is left out (the run
+    records its error). Its path and the CPU seconds it took."""
+    cpu = time.process_time()
+    job = _JOB
+    assert job is not None
+    path = os.path.join(job.folder, f"foresee-{k}.pickle")
+    scratch = Ledger("sqlite:///:memory:")
+    scratch.store_decisions = False  # (only its grants are read)
+    reader = open_claims(job.input_path, job.versions.newest, job.encoding)
+    try:
+        with open(path, "wb") as f:
+            for i, rec in enumerate(reader):
+                if job.assigned[i] != k:
+                    continue
+                with job.done.get_lock():
+                    job.done.value += 1
+                if rec.data is None:
+                    continue
+                try:
+                    policy, claim, result = commit_record(
+                        job.versions, rec, scratch, job.real, job.replace, job.round_label, False, job.verdicts
+                    )
+                except Exception:  # noqa: S112 - the run records it as the application's error
+                    continue
+                version = next(n for n, v in enumerate(job.versions.versions) if v is policy)
+                entry = (i, claim.claim_id, result.round, claim.funding_year, version, scratch.export_commit(result.seq))
+                f.write(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        reader.close()
+        scratch.close()
+    return path, time.process_time() - cpu
+
+
+def _foresee_round(job: Job, paths: list[str]) -> Foreseen | None:
+    """The workers' applications decided ahead (`_foresee`), merged in input order into a ledger in this process's
+    memory and scaled as the run will scale its rounds (`scale_round`): what the workers then make the outputs
+    with. None when no round is scaled so."""
+    ledger = Ledger("sqlite:///:memory:")
+    ledger.store_decisions = False
+    try:
+        decided: list[tuple[str, str]] = []
+        rounds: dict[str, dict[int, CompiledPolicy]] = {}
+        with ledger.db.locked():
+            for _i, claim_id, rnd, year, version, rows in heapq.merge(*(_entries(p) for p in paths), key=lambda e: int(e[0])):
+                ledger.import_commit(rows)
+                decided.append((claim_id, rnd))
+                rounds.setdefault(rnd, {})[year] = job.versions.versions[version]
+        records: dict[str, dict[str, str]] = {}
+        for rnd in sorted(rounds):
+            record = scale_round(ledger, rnd, rounds[rnd]) if round_policy(rounds[rnd]).round_budget is not None else None
+            if record is not None:
+                records[rnd] = record
+        if not records:
+            return None
+        grants = {claim_id: ledger.claim_grant_amounts(claim_id) for claim_id, rnd in decided if rnd in records}
+        return Foreseen(records, grants, scaled_grants_digest(ledger, decided, records))
+    finally:
+        ledger.close()
+
+
 def _worker_outputs(job: Job, k: int) -> Any:
     """Worker `k`'s copy of the run's outputs (`batch.worker_outputs`), or None when the run makes every output."""
     if job.outputs is None:
         return None
     folder = Path(job.folder) / f"outputs-{k}"
     folder.mkdir()
-    return worker_outputs(job.versions, folder, *job.outputs)
+    return worker_outputs(job.versions, folder, *job.outputs, foreseen=job.foreseen)
 
 
 def _pickled_made(made: Any) -> bytes:
@@ -389,7 +479,7 @@ def decide_round(
     rounds: dict[str, dict[int, CompiledPolicy]],
     progress: Progress,
     on_decided: Callable[[int], None] | None = None,
-    outputs: Callable[[], Any] | None = None,
+    outputs: Callable[[Foreseen | None], Any] | None = None,
     steps: Steps | None = None,
 ) -> Outcome:
     """Decide the round of `job` on `job.workers` processes; write decisions and errors in input order and every
@@ -449,6 +539,13 @@ def decide_round(
         job.done = ctx.Value("q", 0)
         job.draw = job.outputs is not None and job.outputs[0] and total <= REPORT_LIMIT  # (a larger round has no report)
         lap("groups")
+        if job.outputs is not None and total <= FORESEE_LIMIT and any(v.round_budget is not None for v in job.versions.versions):
+            # a round a budget may scale: decided ahead, so that the workers make each output scaled as it will be
+            # (`batch._DryRun` does it on one process); a larger round's outputs are left to after deciding
+            job.foreseen, foreseeing = _foreseen(job, ctx, total, steps)
+            job.done = ctx.Value("q", 0)
+            progress.start = time.monotonic()  # (the bar's rate and ETA: deciding's)
+            lap("foresight", foreseeing)
         try:
             with ProcessPoolExecutor(job.workers, mp_context=ctx, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
                 futures: list[Future[tuple[str, float]]] = [pool.submit(_decide, k) for k in range(job.workers)]
@@ -466,7 +563,7 @@ def decide_round(
             progress.update(total, 1.0, force=True)
             progress.finish()
             steps.start(msg("batch.step.merge", n=total))
-        made = outputs() if outputs is not None else None
+        made = outputs(job.foreseen) if outputs is not None else None
         said = None if steps is None else (lambda n: steps.progress(n, total, "batch.progress.applications"))
         _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided, made, said)
         lap("merge")
@@ -476,6 +573,31 @@ def decide_round(
         _JOB = None
         if lock is not None:
             lock.__exit__(*((Fallback, None, None) if failed else (None, None, None)))
+
+
+def _foreseen(job: Job, ctx: Any, total: int, steps: Steps | None) -> tuple[Foreseen | None, list[float]]:
+    """The foresight's step (`_foresee` on each worker, `_foresee_round` here), said as the run on one process says
+    its own, with how far it is; and each worker's CPU seconds. None when a worker process dies: the outputs are
+    then made after deciding."""
+    if steps is not None:
+        steps.start(msg("batch.step.foresight"))
+    try:
+        with ProcessPoolExecutor(job.workers, mp_context=ctx, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
+            futures = [pool.submit(_foresee, k) for k in range(job.workers)]
+            pending: set[Future[tuple[str, float]]] = set(futures)
+            while pending:
+                _finished, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
+                if any(f.exception() is not None for f in _finished):
+                    break
+                if steps is not None:
+                    steps.progress(job.done.value, total, "batch.progress.applications")
+            done = [f.result() for f in futures]
+        return _foresee_round(job, [p for p, _c in done]), [c for _p, c in done]
+    except BrokenProcessPool:  # (deciding then finds out whether a worker dies again)
+        return None, []
+    finally:
+        if steps is not None:
+            steps.done()
 
 
 def _merge(
@@ -491,7 +613,8 @@ def _merge(
     said: Callable[[int], None] | None = None,
 ) -> None:
     """The workers' files merged in input order: decisions and errors written, commits written into `target`, and
-    what the workers made of each decision written into `outputs` (`batch._Outputs.placed`), if given. `said`: told
+    what the workers made of each decision written into `outputs` (`batch._Outputs.placed`), if given (its lines of
+    decisions.jsonl, made scaled as foreseen, numbered with their commit as the decisions' are). `said`: told
     how many applications are merged after each one (the merge step's progress bar)."""
     scratch = None if job.commit else target.db.locked()  # the run's own scratch ledger: one transaction
     if scratch is not None:
@@ -514,11 +637,16 @@ def _merge(
                 else:
                     target.import_commit(decided)
                 dec_f.write(line)
-                if outputs is not None and decided is not None and ahead.certain(rnd, decided.unscaled_total()):
+                if outputs is not None and job.foreseen is None and decided is not None and ahead.certain(rnd, decided.unscaled_total()):
                     outputs.abandoned = True  # the round will be scaled: what the workers made would be thrown away
                     outputs = None
                 if outputs is not None:
-                    outputs.placed(line, None if made is None else pickle.loads(made))  # noqa: S301 - as `_entries`
+                    what = None if made is None else pickle.loads(made)  # noqa: S301 - as `_entries`
+                    if what is not None and stored is not None and what.lines:  # (made scaled: its line numbered too)
+                        what.lines = [numbered(text, seq) for text in what.lines]
+                    outputs.placed(line, what)
+                    if outputs.abandoned:  # (a decision its worker made nothing of, scaled as foreseen)
+                        outputs = None
                 rounds.setdefault(rnd, {})[year] = job.versions.versions[version]
                 summary.decided += 1
             if on_decided is not None:
