@@ -84,7 +84,6 @@ from engine.records.batch import (
     commit_record,
     decide_one,
     read_claim,
-    round_policy,
     scale_round,
     scaled_grants_digest,
     worker_outputs,
@@ -352,7 +351,7 @@ def _foresee_round(job: Job, paths: list[str]) -> Foreseen | None:
                 rounds.setdefault(rnd, {})[year] = job.versions.versions[version]
         records: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
-            record = scale_round(ledger, rnd, rounds[rnd]) if round_policy(rounds[rnd]).round_budget is not None else None
+            record = scale_round(ledger, rnd, rounds[rnd])
             if record is not None:
                 records[rnd] = record
         if not records:
