@@ -1341,11 +1341,15 @@ def test_a_round_larger_than_the_foresight_takes_is_scaled_after_deciding_on_wor
     after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
     monkeypatch.setattr(workers_mod, "FORESEE_LIMIT", 10)  # (the round: 16 applications)
     final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
+    made = _spy_made_on_workers(monkeypatch, tmp_path / "made-on-workers")
     said: list[str] = []
     two = run_batch(
         chosen, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2, on_step=lambda text, _done, _total: said.append(text)
     )
     assert two.scaling and 0 < len(placed) < two.decided and final == [1]
+    # (each worker stops making them once its own grants pass the budget: part of the merge's total, so the merge
+    # has stopped by then, and everything it wrote was made)
+    assert all(placed) and len(placed) <= made() < two.decided
     assert not any("foresee" in text for text in said)
     assert two.scaling == after.scaling and two.approved_total == after.approved_total == Decimal("300000.00")
     assert _files(tmp_path / "two") == _files(tmp_path / "after")
