@@ -498,3 +498,24 @@ def test_versions_given_no_paths_a_year_as_text_or_no_decision_say_what_they_tak
     assert _said(decision, "zh") == (
         "for_decision() 接受读作数据的判定结果（用 engine.loads_json 读入的 decisions.jsonl 中的一行，或 decision.to_dict()），而不是 NoneType"
     )
+
+
+def test_covering_a_year_that_is_no_whole_number_says_so_as_for_year_does(policy: engine.CompiledPolicy) -> None:
+    """Before: versions.covering("2021") was "'<=' not supported between instances of 'int' and 'str'", covering(2021.0)
+    returned the 2020.1 version as if 2021 were given, and covering(True) returned [] (True is the year 1 to Python):
+    a caller checking for an overlap or a gap was told nothing was wrong. It now refuses each as for_year does."""
+    versions = engine.PolicySet((policy,))
+    with pytest.raises(TypeError) as text:
+        versions.covering("2021")  # type: ignore[arg-type]
+    assert _said(text, "en") == "covering('2021'): takes the funding year as a whole number, not str: give 2021"
+    assert _said(text, "zh") == "covering('2021')：申报年度应为整数，而不是 str：请给出 2021"
+    with pytest.raises(TypeError) as fraction:
+        versions.covering(2021.0)  # type: ignore[arg-type]
+    assert _said(fraction, "en") == "covering(2021.0): takes the funding year as a whole number, not float: give 2021"
+    with pytest.raises(TypeError) as flag:
+        versions.covering(True)
+    assert _said(flag, "en") == "covering(True): takes the funding year as a whole number, not bool: give the year's number, such as 2021"
+    assert _said(flag, "zh") == "covering(True)：申报年度应为整数，而不是 bool：请给出 年份的数字，如 2021"
+    with pytest.raises(TypeError, match=r"^covering\(None\): takes the funding year as a whole number, not NoneType: "):
+        versions.covering(None)  # type: ignore[arg-type]
+    assert versions.covering(2021) == [policy] and versions.covering(2019) == []  # (the window is 2021-2023)

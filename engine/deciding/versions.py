@@ -103,15 +103,16 @@ class PolicySet:
         return [window(p, where=where) for p in self.versions]
 
     def covering(self, funding_year: int) -> list[CompiledPolicy]:
+        """The versions in force for `funding_year` (none, one, or several that overlap). A year that is no whole
+        number is a TypeError, as `for_year` says it: the text "2021" was "'<=' not supported between instances of
+        'int' and 'str'", 2021.0 was taken as 2021 and True as the year 1 (no version: [])."""
+        _refuse_no_year(funding_year, "covering")
         return [p for p in self.versions if p.covers(funding_year)]
 
     def for_year(self, funding_year: int) -> CompiledPolicy:
         """The version in force for `funding_year`; ClaimError if none or several. A year that is no whole number is a
         TypeError (the text "2021" was "'<=' not supported between instances of 'int' and 'str'", 2021.0 was taken)."""
-        if type(funding_year) is not int:
-            raise TypeError(
-                msg("core.not_a_year", value=repr(funding_year)[:40], kind=type(funding_year).__name__, year=_year_meant(funding_year))
-            )
+        _refuse_no_year(funding_year, "for_year")
         found = self.covering(funding_year)
         if len(found) == 1:
             return found[0]
@@ -291,6 +292,14 @@ def _window_problem(version: CompiledPolicy, message: str, code: str, severity: 
         severity=severity,
         expected=expected,
     )
+
+
+def _refuse_no_year(funding_year: Any, call: str) -> None:
+    """A TypeError saying what `call` (`for_year`, `covering`) takes, unless `funding_year` is a whole number (an int:
+    not a bool, a float, a Decimal or a text), and what to give instead."""
+    if type(funding_year) is not int:
+        kind = type(funding_year).__name__
+        raise TypeError(msg("core.not_a_year", call=call, value=repr(funding_year)[:40], kind=kind, year=_year_meant(funding_year)))
 
 
 def _year_meant(given: Any) -> Any:
