@@ -5,6 +5,7 @@ deep inside. Every expected text is written out here by hand."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -464,6 +465,47 @@ def test_evaluate_claim_given_grants_as_dicts_says_how_to_give_them(policy: engi
     assert on_grants.total == engine.evaluate(policy, later, as_data).total == 0  # (all used up by the first, as in docs)
     with pytest.raises(TypeError, match=r"^evaluate_claim\(\) takes the history as Grants .*, not NoneType: "):
         engine.evaluate_claim(policy, later, [*grants, None])  # type: ignore[list-item]
+
+
+def test_one_grant_given_as_the_whole_history_is_said_to_be_one_grant(policy: engine.CompiledPolicy) -> None:
+    """Before: engine.evaluate_claim(policy, claim, grant) said "... not str" (a Grant is a tuple: its first field, the
+    claim id, was read as the first grant), and engine.evaluate(policy, claim, grant) "history must be a list of grants",
+    which did not say that one grant had been given. Each now says so, and to put it in a list; in a list it decides."""
+    first = engine.evaluate(policy, example())
+    grant = first.grants[1]  # l1's 250,000.00 of the pledge cap
+    later = {**example(), "claim_id": "PG-2022-0099"}
+    parsed = engine.parse_claim(policy, later)
+    with pytest.raises(TypeError) as err:
+        engine.evaluate_claim(policy, parsed, grant)  # type: ignore[arg-type]
+    assert _said(err, "en") == (
+        "evaluate_claim() takes the history as a list of Grants, and was given one Grant alone: put it in a list, [grant]"
+        " (decision.grants is such a list already)"
+    )
+    assert _said(err, "zh") == (
+        "evaluate_claim() 的历史记录应为 Grant 的列表，这里却单独给出了一个 Grant：请把它放进列表，写作 [grant]"
+        "（decision.grants 本身已是这样的列表）"
+    )
+    with pytest.raises(TypeError, match=r"^evaluate_claim\(\) takes the history as Grants .*, not dict: "):
+        engine.evaluate_claim(policy, parsed, grant.to_dict())  # type: ignore[arg-type]  (was "not str": a key)
+    for alone in (grant, grant.to_dict()):
+        with pytest.raises(engine.ClaimError) as claim_err:
+            engine.evaluate(policy, later, alone)  # type: ignore[arg-type]
+        (problem,) = claim_err.value.problems
+        assert problem.path == ("history",)
+        assert problem.said("en") == (
+            "<input>: history: history must be a list of grants, and one grant was given alone: put it in a list, [grant]"
+            " (several: [grant1, grant2])"
+        )
+        assert problem.said("zh") == (
+            "<输入>: history：history 应是以往支持记录的列表，这里却单独给出了一条记录：请把它放进列表，写作 [grant]"
+            "（多条：[grant1, grant2]）"
+        )
+    with pytest.raises(engine.ClaimError) as other:
+        engine.evaluate(policy, later, {"claim_id": "PG-2022-0001"})  # type: ignore[arg-type]  (no grant: as before)
+    assert other.value.problems[0].said("en") == "<input>: history: history must be a list of grants"
+    # put in a list, the grant decides: l1's pledge interest is held to 300,000.00 - 250,000.00 = 50,000.00
+    assert engine.evaluate_claim(policy, parsed, [grant]).items[1].amount == Decimal("50000.00")
+    assert engine.evaluate(policy, later, [grant.to_dict()]).items[1].amount == Decimal("50000.00")
 
 
 def test_versions_given_no_paths_a_year_as_text_or_no_decision_say_what_they_take(policy: engine.CompiledPolicy) -> None:

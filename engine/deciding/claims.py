@@ -1776,8 +1776,10 @@ def checked_history(policy: CompiledPolicy, history: Any, claim_id: str | None =
     if history == ():
         return ()
     if isinstance(history, str | bytes | Mapping | Grant) or not isinstance(history, Iterable):
-        said = [Problem(msg("claim.history.not_list"), path=("history",), code="history")]
-        raise ClaimError(said, msg("claim.invalid"))
+        # (one grant, or its data, given alone: "history must be a list of grants" told no one it was a grant)
+        one = isinstance(history, Grant) or (isinstance(history, Mapping) and "consumes" in history)
+        words = msg("claim.history.one_grant" if one else "claim.history.not_list")
+        raise ClaimError([Problem(words, path=("history",), code="history")], msg("claim.invalid"))
     given = [_grant_data(g) for g in history]
     conv = FactConverter(policy)
     grants = _history(policy, {"history": given, "claim_id": claim_id}, conv)

@@ -345,6 +345,8 @@ def evaluate_claim(
         if history:
             try:
                 if type(history) is not tuple and type(history) is not list:  # (a generator is read once: kept)
+                    if isinstance(history, Grant | Mapping):  # (one grant alone: tuple() would take its fields)
+                        refuse_no_grants(history)
                     history = tuple(history)
                 usage.add_all(history)
             except (AttributeError, TypeError, ValueError):  # (off the path: dicts, a grant's data, given as history)
@@ -387,7 +389,9 @@ def evaluate_claim(
 def refuse_no_grants(history: Any) -> None:
     """A TypeError saying what `evaluate_claim`'s history takes, when what it was given holds something that is no
     Grant (their dicts, a ledger's rows: "'dict' object has no attribute 'consumes'"); `engine.evaluate` takes those."""
-    if isinstance(history, Grant) or not isinstance(history, Iterable):
+    if isinstance(history, Grant):  # (one grant alone: it was said as "not str", the type of its first field)
+        raise TypeError(msg("core.one_grant")) from None
+    if isinstance(history, Mapping) or not isinstance(history, Iterable):
         raise TypeError(msg("core.not_grants", kind=type(history).__name__)) from None
     others = [g for g in history if not isinstance(g, Grant)]  # (None among them: no `next(..., None)`)
     if others:
