@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -561,3 +561,34 @@ def test_covering_a_year_that_is_no_whole_number_says_so_as_for_year_does(policy
     with pytest.raises(TypeError, match=r"^covering\(None\): takes the funding year as a whole number, not NoneType: "):
         versions.covering(None)  # type: ignore[arg-type]
     assert versions.covering(2021) == [policy] and versions.covering(2019) == []  # (the window is 2021-2023)
+
+
+def test_write_report_to_a_path_it_cannot_write_says_which_and_what_to_do(policy: engine.CompiledPolicy, tmp_path: Path) -> None:
+    """Before: write_report to a folder that is not there was "FileNotFoundError: [Errno 2] No such file or directory",
+    a traceback from pathlib; to a folder, "IsADirectoryError". Each is now an engine.OutputError (the error records'
+    folders raise too) naming the path and what to do, said before the page is drawn; nothing is written."""
+    decision = engine.evaluate(policy, example())
+    missing = tmp_path / "reports" / "2021"
+    target = missing / "round.html"
+    with pytest.raises(engine.OutputError) as err:
+        engine.write_report(policy, [decision], target)
+    assert err.value.said("en") == (
+        f"report {target}: the folder {missing} does not exist; create it first, or give the report a path in a folder that exists"
+    )
+    assert err.value.said("zh") == f"报告 {target}：文件夹 {missing} 不存在；请先创建该文件夹，或把报告写到已有的文件夹中"
+    assert not (tmp_path / "reports").exists()  # (no folder made on a slip of the path)
+    with pytest.raises(engine.OutputError) as folder:
+        engine.write_report(policy, [decision], tmp_path)
+    assert folder.value.said("en") == f"report {tmp_path}: is a folder; give the report's file name, such as {tmp_path}/report.html"
+    (tmp_path / "notes").write_text("a file", encoding="utf-8")
+    with pytest.raises(engine.OutputError) as a_file:
+        engine.write_report(policy, [decision], tmp_path / "notes" / "round.html")
+    assert a_file.value.said("zh") == (
+        f"报告 {tmp_path / 'notes' / 'round.html'}：{tmp_path / 'notes'} 是文件，不是文件夹；请把报告写到一个文件夹中"
+    )
+    from engine.records.tabular import OutputError
+
+    assert OutputError is engine.OutputError  # (one type, records' and explaining's: a program catches it once)
+    missing.mkdir(parents=True)
+    assert engine.write_report(policy, [decision], target) == target
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -230,6 +230,12 @@ class SaidError(Exception):
             return str(self)
 
 
+class OutputError(SaidError):
+    """An output path that cannot be created or written (a file where a folder should be, no permission, a folder
+    that is not there). Here, not in records, so that every layer that writes a file says it so: records' folders
+    and sheets, explaining's report (`engine.explaining.render.write_report`)."""
+
+
 @dataclass
 class EngineError(Exception):
     """Base of the errors the engine raises on bad input."""

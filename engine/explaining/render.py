@@ -55,7 +55,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from engine.core.characters import CONTROLS, FORMAT_ASTRAL, FORMAT_BMP
-from engine.core.errors import ClaimError, Problem, first_named
+from engine.core.errors import ClaimError, OutputError, Problem, first_named, os_reason
 from engine.core.i18n import MESSAGE_DIR, Msg, msg, tr
 from engine.core.version import __version__
 from engine.deciding.claims import Claim, refuse_what_is_no_policy
@@ -1024,9 +1024,28 @@ def write_report(
     title: str | None = None,
     policy_for: Callable[[Mapping[str, Any]], CompiledPolicy] | None = None,
 ) -> Path:
-    """`render_report` into a file (UTF-8)."""
+    """`render_report` into a file (UTF-8). A path that cannot be written is an `OutputError` naming it and what to do
+    (it was an OSError traceback: "[Errno 2] No such file or directory"), said before the page is drawn where it can
+    be: a folder that is not there (not made here: a slip in a path would make folders nobody meant), a folder given
+    for the file, or the system's refusal (no permission, a read-only disk)."""
+    out = _report_path(path)
+    text = render_report(policy, entries, lang, title=title, policy_for=policy_for)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(msg("render.report_not_written", path=str(path), reason=os_reason(exc))) from None
+    return out
+
+
+def _report_path(path: str | Path) -> Path:
+    """`path` as a report's file, or an OutputError: it is a folder, or its folder is not there (or is a file)."""
     out = Path(path)
-    out.write_text(render_report(policy, entries, lang, title=title, policy_for=policy_for), encoding="utf-8")
+    if out.is_dir():
+        raise OutputError(msg("render.report_is_folder", path=str(path)))
+    folder = out.parent
+    if not folder.is_dir():
+        key = "render.report_folder_is_file" if folder.exists() else "render.report_no_folder"
+        raise OutputError(msg(key, path=str(path), folder=str(folder)))
     return out
 
 

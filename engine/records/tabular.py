@@ -39,6 +39,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
+from engine.core.errors import OutputError as OutputError  # (re-exported: the outer layers and programs import it from here)
 from engine.core.errors import SaidError, format_path, json_kind, json_reason, os_reason
 from engine.core.i18n import Msg, clip_text, language, languages, lookup, msg, tr
 from engine.core.identifiers import number_cell_problem
@@ -140,10 +141,6 @@ class Label(Msg):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Label, (self.text,))
-
-
-class OutputError(SaidError):
-    """An output path that cannot be created or written (a file where a folder should be, no permission)."""
 
 
 def output_dir(path: str | Path, writes: Sequence[str] = ()) -> Path:
