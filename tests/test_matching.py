@@ -723,7 +723,7 @@ def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(
     said = capsys.readouterr().out
     assert "已匹配 3 家（其中 3 家有错误）" in said
     assert (
-        f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，申请人类型（applicant.kind）：'enterprize' 不是此字段可以取的值（是否应为 enterprise？）\n"
+        f"  M-2021-001 平谷区知识产权促进办法（版本 2020.1），{src}:1，申请人类型（applicant.kind）：'enterprize' 不是此字段可以取的值（是否应为 enterprise？）\n"
         in said
     )
     assert (
@@ -734,7 +734,7 @@ def test_a_profile_in_error_is_listed_with_its_fix_and_in_an_errors_sheet(
         f"{src}:1，第 1 个事项的事项发生日期（授权、获奖、认定、认证日或费用支付日）（item.date）：'2021-13-45' 不是日历上存在的日期"
         in said
     )
-    assert f"  M-2 pinggu-ip-promotion，{src}:2：“平谷区知识产权促进办法”没有适用于申报年度 2035 的有效版本\n" in said
+    assert f"  M-2 平谷区知识产权促进办法，{src}:2：“平谷区知识产权促进办法”没有适用于申报年度 2035 的有效版本\n" in said
     assert f"  3，{src}:3：每个申请应是一个 JSON 对象，而不是列表\n" in said
     assert f"全部错误及改正方法见 {out / 'summary.xlsx'} 的“错误记录”工作表（及 {out / 'matches.jsonl'}）" in said
     from openpyxl import load_workbook
@@ -827,10 +827,12 @@ def test_a_problem_is_named_by_its_own_policys_columns_and_an_unread_row_by_its_
         assert main([*argv, str(src), "--out", str(out)]) == 3
         said = capsys.readouterr().out
         assert (
-            f"M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，第 3 个事项的申报年度内实际支付的贷款利息（item.annual_interest_paid）"
+            f"M-2021-001 平谷区知识产权促进办法（版本 2020.1），{src}:1，第 3 个事项的申报年度内实际支付的贷款利息（item.annual_interest_paid）"
             in said
         )
-        assert f"M-2021-001 other-measure 2020.1，{src}:1，第 3 个事项的乙办法的利息字段（item.annual_interest_paid）" in said
+        assert (
+            f"M-2021-001 平谷区知识产权促进办法（版本 2020.1），{src}:1，第 3 个事项的乙办法的利息字段（item.annual_interest_paid）" in said
+        )
         shutil.rmtree(out)
     # a CSV row that could not be read: its claim id, its field by its column's words
     rows = "claim_id,claim.funding_year,applicant.id,applicant.name,applicant.kind\nC-77,2021,91110117MA01ABCD1F,甲公司,enterprize\n"
@@ -876,7 +878,7 @@ def test_an_item_written_wrong_is_an_error_said_where_it_stands_not_an_item_left
     item of the fictional district's types when both policies are matched (pct_patent: its policy has it)."""
     src, said, record = _matched_with_item_type(tmp_path, capsys, "invention_patent")
     assert (
-        f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，第 1 个事项的事项类型（item.type）："
+        f"  M-2021-001 平谷区知识产权促进办法（版本 2020.1），{src}:1，第 1 个事项的事项类型（item.type）："
         "'invention_patent' 不是此字段可以取的值（是否应为 invention_patent_grant？）\n"
     ) in said
     assert "发明专利授权（invention_patent_grant）" in said and "知识产权质押贷款贴息（pledge_loan_interest）" in said
@@ -905,7 +907,7 @@ def test_an_item_type_written_as_its_name_is_an_error_not_an_item_left_out(tmp_p
     said as the name of invention_patent_grant with the code to write, as an application's is."""
     src, said, record = _matched_with_item_type(tmp_path, capsys, "发明专利授权")
     assert (
-        f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:1，第 1 个事项的事项类型（item.type）："
+        f"  M-2021-001 平谷区知识产权促进办法（版本 2020.1），{src}:1，第 1 个事项的事项类型（item.type）："
         "'发明专利授权' 是 invention_patent_grant 的名称：此处请写代码 invention_patent_grant\n"
     ) in said
     assert record["matches"] == [] and record["errors"][0]["problems"][0]["path"] == "items[0].type"
@@ -984,7 +986,7 @@ def test_a_name_likely_misspelt_is_listed_on_the_console_and_in_the_record(tmp_p
     n = profile["items"].index(l1)
     err = capsys.readouterr().err
     assert "注意：有 1 家的信息中有本办法没有、但与某项信息名相近的字段（可能拼写有误），未予使用" in err
-    assert f"  M-2021-001（pinggu-ip-promotion）：items[{n}].anual_interest_paid——是否想写 annual_interest_paid？\n" in err
+    assert f"  M-2021-001 平谷区知识产权促进办法（版本 2020.1）：items[{n}].anual_interest_paid——是否想写 annual_interest_paid？\n" in err
     assert "registry_grade" not in err
     [m] = json.loads((tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8"))["matches"]
     assert m["ignored_guesses"] == {f"items[{n}].anual_interest_paid": "annual_interest_paid"}
@@ -1072,7 +1074,7 @@ def test_a_profile_problem_is_said_of_the_item_and_line_where_it_is_written(tmp_
     line = next(n for n, x in enumerate(text.splitlines(), 1) if "2021/13/40" in x)
     assert main(["--lang", "zh", "match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices"]) == 3
     said = capsys.readouterr().out
-    assert f"  M-2021-001 pinggu-ip-promotion 2020.1，{src}:{line}，第 2 个事项的事项发生日期" in said
+    assert f"  M-2021-001 平谷区知识产权促进办法（版本 2020.1），{src}:{line}，第 2 个事项的事项发生日期" in said
     [record] = [json.loads(x) for x in (tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
     assert record["errors"][0]["problems"][0]["path"] == "items[1].date"
 
@@ -1224,3 +1226,37 @@ def test_a_notice_names_a_policy_it_could_not_match_under_by_its_title(tmp_path:
     # matches.jsonl, for other systems, keeps the id
     [record] = [json.loads(x) for x in (out / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
     assert record["errors"][0]["policy"] == "lakeside-innovation"
+
+
+def test_the_console_names_the_measures_of_an_error_or_a_guess_by_title_and_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """match's console headed a profile's error line 'M-2 pinggu-ip-promotion 2020.1, …' and a misspelt fact's line
+    'M-1 (pinggu-ip-promotion): …', and an error record's summary said 'could not be matched under pinggu-ip-promotion
+    2020.1': the policy's id, a code no officer reads, where the notices and summary.xlsx name the measures by their
+    title and version. Each now names them so, in the reader's language (the record keeps the id)."""
+    from engine.core.i18n import tr
+    from engine.matching.outputs import Summary, error_records
+
+    profile = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    l1 = next(i for i in profile["items"] if i["id"] == "l1")
+    l1["anual_interest_paid"] = l1.pop("annual_interest_paid")
+    n = profile["items"].index(l1)
+    broken = {**profile, "claim_id": "M-2", "submission_date": "15/03/2022"}
+    src = tmp_path / "p.jsonl"
+    src.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in (profile, broken)) + "\n", encoding="utf-8")
+    assert main(["--lang", "en", "match", "--policy", str(PINGGU), str(src), "--out", str(tmp_path / "o"), "--no-notices"]) == 3
+    said = capsys.readouterr()
+    title = "Pinggu District Intellectual Property Promotion Measures, version 2020.1"
+    assert f"  M-2 ({title}), {src}:2, date the application was submitted (claim.submission_date): " in said.out
+    assert f"  M-2021-001 ({title}): items[{n}].anual_interest_paid -- did you mean annual_interest_paid?\n" in said.err
+    assert "pinggu-ip-promotion" not in said.out + said.err
+    record = json.loads((tmp_path / "o" / "matches.jsonl").read_text(encoding="utf-8").splitlines()[1])
+    assert (record["errors"][0]["policy"], record["errors"][0]["version"]) == ("pinggu-ip-promotion", "2020.1")  # (kept)
+    versions = engine.PolicySet.load(PINGGU)
+    (error,) = error_records(record, {versions.id: versions.versions})
+    assert error["said"] == {"en": f"could not be matched under {title}", "zh": "无法按平谷区知识产权促进办法（版本 2020.1）匹配"}
+    summary = Summary(policies={versions.id: versions.versions})
+    summary.add(record)
+    assert tr(summary.errors_listed[0]["claim_id"], "zh") == "M-2 平谷区知识产权促进办法（版本 2020.1）"
+    assert tr(summary.errors_listed[0]["claim_id"], "en") == f"M-2 ({title})"

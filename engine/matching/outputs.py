@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import engine.explaining
-from engine.core.i18n import Msg, lookup, msg
+from engine.core.i18n import Msg, lookup, msg, tr
 from engine.core.quantities import format_money, said_money
+from engine.deciding.claims import label
 from engine.explaining.labels import Labels
 from engine.explaining.render import renderer
 from engine.language.model import CompiledPolicy, Rule, Text
@@ -364,24 +365,34 @@ def notice_text(result: ProfileResult, lang: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def policy_named(policy: CompiledPolicy | None, pid: str, version: str | None, lang: str) -> str:
-    """A policy as an officer and an applicant know it, in `lang`: its title (and version), as a notice heads it and
-    summary.xlsx's 政策 column says it; a policy not loaded as given (its id and version)."""
+def policy_said(policy: CompiledPolicy | None, pid: str, version: str | None) -> Msg | str:
+    """A policy as an officer and an applicant know it, in every language (a message): its title (and version), as a
+    notice heads it and summary.xlsx's 政策 column says it; a policy not loaded as given (its id and version)."""
     if policy is None:
         return " ".join(x for x in (pid, version) if x)
-    title = _say(policy.title, lang)
-    return title if version is None else msg("match.policy_cell", title=title, version=version).render(lang)
+    title = label(policy.title)
+    return title if version is None else msg("match.policy_cell", title=title, version=version)
+
+
+def policy_named(policy: CompiledPolicy | None, pid: str, version: str | None, lang: str) -> str:
+    """`policy_said` in `lang`."""
+    return tr(policy_said(policy, pid, version), lang)
+
+
+def policy_under(policies: Mapping[str, Sequence[CompiledPolicy]], pid: Any, version: Any) -> Msg | str:
+    """The policy (and version) a profile's error or guess is under, by its id and version (as matches.jsonl keeps
+    them), named as `policy_said` names it (it was the id: a code the console and notices showed before the title);
+    "" for none (a profile that could not be read)."""
+    if not pid:
+        return ""
+    versions = list(policies.get(str(pid), ()))
+    policy = next((p for p in versions if p.version == version), versions[-1] if versions else None)
+    return policy_said(policy, str(pid), None if version is None else str(version))
 
 
 def _error_head(result: ProfileResult, error: Mapping[str, Any], lang: str) -> str:
-    """The policy (and version) an error is under, named as `policy_named` names it (it was the id: a code the
-    applicant's notice showed before the title); "" for a profile that could not be read."""
-    pid, version = error.get("policy"), error.get("version")
-    if not pid:
-        return ""
-    versions = list(result.policies.get(str(pid), ()))
-    policy = next((p for p in versions if p.version == version), versions[-1] if versions else None)
-    return policy_named(policy, str(pid), None if version is None else str(version), lang)
+    """The policy (and version) an error is under, in `lang` (`policy_under`)."""
+    return tr(policy_under(result.policies, error.get("policy"), error.get("version")), lang)
 
 
 def _not_judged(result: ProfileResult, lang: str) -> list[str]:
@@ -480,21 +491,29 @@ class Summary:
     error_records: int = 0  # a profile's errors, one a version it could not be matched under (`error_records`)
     errors_listed: list[dict[str, Any]] = field(default_factory=list)  # the first FAILURES_SHOWN: the console's
     guessed: int = 0  # profiles giving a name the policy has no fact for that is likely a misspelt fact's
-    #: the first FAILURES_SHOWN such names: (profile, policy id, path given, the fact it likely misspells)
-    guesses_listed: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: the first FAILURES_SHOWN such names: (profile, the policy by its title and version, path given, the fact it
+    #: likely misspells)
+    guesses_listed: list[tuple[str, Msg | str, str, str]] = field(default_factory=list)
+    #: each policy id matched under -> its versions: the console names the measures of an error or a guess by their
+    #: title and version (`policy_under`), where it said their id
+    policies: Mapping[str, Sequence[CompiledPolicy]] = field(default_factory=dict, repr=False)
 
     def add(self, record: dict[str, Any]) -> None:
         self.profiles += 1
         self.errors += bool(record["errors"])
         if record["errors"]:
-            found = error_records(record)
+            found = error_records(record, self.policies)
             self.error_records += len(found)
             self.errors_listed += found[: FAILURES_SHOWN - len(self.errors_listed)]
         seen: set[tuple[str, str, str, bool]] = set()
         # (the counts are of applicants: one whose two items a measure pays counts once, as the rows' titles say)
         eligible: set[tuple[str, str]] = set()
         needs: set[tuple[str, str]] = set()
-        guesses = [(record["profile"], m["policy"], path, g) for m in record["matches"] for path, g in m.get("ignored_guesses", {}).items()]
+        guesses = [
+            (record["profile"], policy_under(self.policies, m["policy"], m["version"]), path, g)
+            for m in record["matches"]
+            for path, g in m.get("ignored_guesses", {}).items()
+        ]
         self.guessed += bool(guesses)
         self.guesses_listed += guesses[: FAILURES_SHOWN - len(self.guesses_listed)]
         for m in record["matches"]:
@@ -549,11 +568,12 @@ def measures_of(policies: Iterable[CompiledPolicy]) -> list[tuple[CompiledPolicy
 _PROBLEM_CELLS = ("where", "field", "message", "expected")
 
 
-def error_records(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+def error_records(record: Mapping[str, Any], policies: Mapping[str, Sequence[CompiledPolicy]]) -> list[dict[str, Any]]:
     """A profile's errors (its matches.jsonl line's `errors`) as batch's error records, which `in_language`,
     `problem_said` and `problem_cells` read: one for each version it could not be matched under (`policy`: its id and
     version), or for its input, which could not be read as a profile (`policy` empty). `claim_id` names the profile
-    and the version, as the console lists them."""
+    and the version, as the console lists them: the measures by their title and version (`policies`: each id matched
+    under -> its versions), in the reader's language (a message); it was the id, `M-2 pinggu-ip-promotion 2020.1`."""
     out = []
     profile = str(record.get("profile") or "—")
     for error in record.get("errors") or ():
@@ -563,10 +583,11 @@ def error_records(record: Mapping[str, Any]) -> list[dict[str, Any]]:
         if problems is None:  # (no version in force for its year: the error's own words)
             words = error.get("said") or {}
             problems = [{**where, "message": error.get("message"), "said": {lang: {"message": t} for lang, t in words.items()}}]
-        summary = msg("match.error_under", policy=head) if head else msg("match.error_input")
+        named = policy_under(policies, error.get("policy"), error.get("version"))
+        summary = msg("match.error_under", policy=named) if head else msg("match.error_input")
         out.append(
-            {"claim_id": f"{profile} {head}" if head else profile, "policy": head, "where": where, "error": str(summary),
-             "said": said(summary), "problems": problems}
+            {"claim_id": msg("match.profile_under", profile=profile, policy=named) if head else profile, "policy": head,
+             "where": where, "error": str(summary), "said": said(summary), "problems": problems}
         )  # fmt: skip
     return out
 
@@ -585,6 +606,7 @@ class Workbook:
         self.sheet = msg("match.sheet_summary").render(lang)
         self.measures = [(p.id, r.id) for p, r in measures]
         self.policies = {p.id: p for p, _ in measures}
+        self.by_id = {pid: (p,) for pid, p in self.policies.items()}  # (`error_records`: named as `policy_words` names them)
         # (the profile's id first, as the errors sheet and batch's summary have it: the notices are named by it, and
         # two profiles of one applicant were told apart by nothing)
         columns = ("col_profile", "col_applicant", "col_name", "col_policy", "col_year", "col_eligible_total", "col_eligible_up_to")
@@ -624,7 +646,7 @@ class Workbook:
             ]
             row += [cell(by_rule.get(r, ()), self.lang) if p == m["policy"] else None for p, r in self.measures]
             self.book.row(self.sheet, row)
-        for given, error in zip(record.get("errors") or (), error_records(record), strict=True):
+        for given, error in zip(record.get("errors") or (), error_records(record, self.by_id), strict=True):
             _, problems = in_language(error, self.lang)
             policy = self.policy_words(given["policy"], given.get("version")) if given.get("policy") else error["policy"]
             for p in problems or [{}]:

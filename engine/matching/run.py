@@ -427,7 +427,7 @@ def run_match(
         shutil.rmtree(notice_dir, ignore_errors=True)  # an earlier run's notices must not pass for this run's
         os.makedirs(notice_dir, exist_ok=True)
     book = Workbook(out / "summary.xlsx", measures_of(v for s in sets for v in s.versions), lang) if workbook else None
-    summary = Summary()
+    summary = Summary(policies={s.id: s.versions for s in sets})
     progress = Progress(stderr, not quiet, unit="batch.progress.profiles")
     read_at: deque[float | None] = deque()  # how far the input had been read at each profile not yet written
     try:
