@@ -839,4 +839,4 @@ def test_a_funding_year_out_of_the_window_is_placed_on_the_case_files_line(tmp_p
     result = run_case(load_case_file(case)[0])
     (p,) = result.error.problems
     assert (p.file, p.line, p.column, p.path) == (str(case), 3, 40, ("funding_year",))  # (the 2027 of line 3)
-    assert tr(p.message, "zh").startswith("申报年度 2027 不在 pinggu-ip-promotion 2020.1 的有效期内")
+    assert tr(p.message, "zh").startswith("申报年度 2027 不在“平谷区知识产权促进办法”（版本 2020.1）的有效期内")  # (its title: was its id)

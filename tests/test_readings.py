@@ -269,10 +269,10 @@ def test_r07_funding_year_outside_force_is_an_error(policy: Any, year: int) -> N
     # the error names the clause on validity and the reading behind the window (policy.in_force cites / readings)
     said = raised.value.problems[0].message
     assert said.render("zh") == (
-        f"申报年度 {year} 不在 pinggu-ip-promotion 2020.1 的有效期内（适用于申报年度 2021-2023；第十七条；口径 R7）"
+        f"申报年度 {year} 不在“平谷区知识产权促进办法”（版本 2020.1）的有效期内（适用于申报年度 2021-2023；第十七条；口径 R7）"
     )
     assert said.render("en") == (
-        f"funding year {year} is outside pinggu-ip-promotion 2020.1 (in force for funding years 2021-2023; 第十七条; reading R7)"
+        f"funding year {year} is outside Pinggu District Intellectual Property Promotion Measures, version 2020.1 (in force for funding years 2021-2023; 第十七条; reading R7)"
     )
 
 

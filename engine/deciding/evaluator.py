@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, cast
 from engine.core.errors import ClaimError, PolicyError, Problem
 from engine.core.i18n import Msg, msg
 from engine.core.quantities import MAX_AMOUNT, ROUNDING_MODES
-from engine.deciding.claims import Claim, refuse_what_is_no_policy
+from engine.deciding.claims import Claim, label, refuse_what_is_no_policy
 from engine.deciding.codegen import AmountBeyond, ProbeWriter, RuleWriter, StandingWriter
 from engine.deciding.decision import ENGINE_CONTEXT, Decision, ItemDecision, Reason, in_engine_context, make_decision
 from engine.deciding.history import NO_EARLIER_USE, Consumption, Grant, Usage
@@ -467,7 +467,7 @@ def _outside_window(policy: CompiledPolicy, claim: Claim) -> None:
                 msg(
                     "render.outside_window",
                     year=claim.funding_year,
-                    policy=policy.id,
+                    policy=label(policy.title),  # (its title, as the notices and summary.xlsx name it; was its id)
                     version=policy.version,
                     first=lo,
                     last=hi,
