@@ -324,6 +324,77 @@ def test_a_killed_worker_while_committing_commits_each_application_once(
     assert [d["ledger"]["commit"] for d in decided] == list(range(1, len(apps) + 1))
 
 
+def _dies_part_way(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Each deciding worker dies (SIGKILL) at its 8th application, a second after its 7th: the merge, beside
+    deciding, has merged the first ones by then. Returns, for each round put back before it was decided again on
+    one process (`_Before.restore`), how many applications the merge had written."""
+    import os
+    import signal
+    import time
+
+    from engine.records import workers as parallel
+
+    real, calls = parallel.decide_one, [0]
+
+    def decide_one(*a: Any, **k: Any) -> Any:
+        calls[0] += 1  # (in the forked worker: its own count)
+        if calls[0] == 8:
+            time.sleep(1.0)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*a, **k)
+
+    monkeypatch.setattr(parallel, "decide_one", decide_one)
+    restored: list[int] = []
+    restore = parallel._Before.restore
+
+    def spied(self: Any) -> None:
+        restored.append(self.summary.applications)
+        restore(self)
+
+    monkeypatch.setattr(parallel._Before, "restore", spied)
+    return restored
+
+
+def test_a_worker_killed_part_way_leaves_nothing_of_what_was_merged(
+    policy: engine.CompiledPolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the merge runs beside deciding, so a worker that dies part way does so after some of the round is written:
+    # decisions, errors, the run's scratch ledger and the counts are put back as they were, and the round decided
+    # again on one process gives one worker's files
+    src = write(tmp_path / "round.jsonl", list(generated(400)))  # (40 applications: 20 or so a worker)
+    absent = f"sqlite:///{tmp_path / 'absent.sqlite'}"
+    one = run(policy, src, tmp_path / "w1", 1, ledger_url=absent)
+    restored = _dies_part_way(monkeypatch)
+    err = io.StringIO()
+    s = run_batch(policy, src, tmp_path / "w2", quiet=False, stderr=err, workers=2, ledger_url=absent)
+    assert "--workers 2: deciding on one process: a worker process ended abruptly" in err.getvalue()
+    assert len(restored) == 1 and restored[0] > 0  # (some of the round had been merged)
+    assert (tmp_path / "w2" / "decisions.jsonl").read_bytes() == one[0]
+    assert (tmp_path / "w2" / "errors.jsonl").read_bytes() == one[1]
+    for name in ("summary_items.csv", "summary_applications.csv"):  # (the rows merged before are not kept either)
+        assert (tmp_path / "w2" / name).read_bytes() == (tmp_path / "w1" / name).read_bytes()
+    assert s.applications == len(src.read_text(encoding="utf-8").splitlines()) and s.decided + s.failed == s.applications
+
+
+def test_a_worker_killed_part_way_while_committing_commits_each_application_once(
+    policy: engine.CompiledPolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # committing: what the merge had written into the run's ledger is rolled back with the round's transaction,
+    # and the round committed again on one process commits each application once (commit numbers 1, 2, 3, ...)
+    src = write(tmp_path / "round.jsonl", list(generated(400)))  # (40 applications: 20 or so a worker)
+    one_url, url = f"sqlite:///{tmp_path / 'one.sqlite'}", f"sqlite:///{tmp_path / 'l.sqlite'}"
+    run(policy, src, tmp_path / "w1", 1, ledger_url=one_url, commit=True)
+    restored = _dies_part_way(monkeypatch)
+    got = run(policy, src, tmp_path / "w2", 2, ledger_url=url, commit=True)
+    assert "deciding on one process: a worker process ended abruptly" in got[2]
+    assert len(restored) == 1 and restored[0] > 0
+    apps = [json.loads(x) for x in src.read_text(encoding="utf-8").splitlines()]
+    decided = [json.loads(x) for x in got[0].decode().splitlines()]
+    assert [d["claim_id"] for d in decided] == [a["claim_id"] for a in apps]
+    assert [d["ledger"]["commit"] for d in decided] == list(range(1, len(apps) + 1))
+    assert grants(url) == grants(one_url)
+
+
 def _killed_key_worker(k: int) -> tuple[list[list[str]], bool, float]:
     import os
     import signal

@@ -682,6 +682,8 @@ def run_batch(
                     dec_f, err_f, summary, rounds, progress, on_decided, stderr, quiet, encoding,
                     merged_outputs if outputs_while_deciding else None, (report, report_lang), steps, noticed,
                 )  # fmt: skip
+                if not parallel and merged:  # (the workers' round given up part way, to one process: made again)
+                    merged.pop().discard()
                 for rec in () if parallel else reader:
                     summary.applications += 1
                     error = decide_one(

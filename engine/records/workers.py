@@ -289,7 +289,7 @@ def _decide(k: int) -> tuple[str, float]:
                             scaling = foreseen.scaling(rows.commit[0], rnd) if foreseen is not None and rows is not None else None
                             made = _pickled_made(outputs.made([(text, 1 if job.draw else 0, scaling)], unplaced=True))
                     entry = (i, text, rnd, year, version, rows, stored, made)
-                f.write(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+                _framed(f, entry)
                 with job.done.get_lock():
                     job.done.value += 1
     finally:
@@ -327,8 +327,7 @@ def _foresee(k: int) -> tuple[str, float]:
                 except Exception:  # noqa: S112 - the run records it as the application's error
                     continue
                 version = next(n for n, v in enumerate(job.versions.versions) if v is policy)
-                entry = (i, claim.claim_id, result.round, claim.funding_year, version, scratch.export_commit(result.seq))
-                f.write(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+                _framed(f, (i, claim.claim_id, result.round, claim.funding_year, version, scratch.export_commit(result.seq)))
     finally:
         reader.close()
         scratch.close()
@@ -443,13 +442,54 @@ class Stored:
 ZLIB_HEADER = b"\x78\x9c"
 
 
+def _framed(f: IO[bytes], entry: tuple[Any, ...]) -> None:
+    """An entry written to a worker's file as one frame (its length, then its pickle) and flushed: the run reads the
+    file while the worker still writes it (`_arriving`), and takes an entry only once all of it is there."""
+    data = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+    f.write(len(data).to_bytes(8, "little") + data)
+    f.flush()
+
+
+def _frame(f: IO[bytes]) -> tuple[Any, ...] | None:
+    """The next whole entry of a worker's file, or None (the file left where it was) when it is not all there yet."""
+    head = f.read(8)
+    if len(head) == 8:
+        size = int.from_bytes(head, "little")
+        data = f.read(size)
+        if len(data) == size:
+            return pickle.loads(data)  # type: ignore[no-any-return]  # noqa: S301 - our own workers' file, in our own folder
+        f.seek(-len(data), os.SEEK_CUR)
+    f.seek(-len(head), os.SEEK_CUR)
+    return None
+
+
 def _entries(path: str) -> Iterator[tuple[Any, ...]]:
+    """The entries of a worker's file that is written."""
+    with open(path, "rb") as f:
+        while (entry := _frame(f)) is not None:
+            yield entry
+
+
+def _arriving(path: str, worker: Future[tuple[str, float]], waiting: Callable[[], None]) -> Iterator[tuple[Any, ...]]:
+    """The entries of a deciding worker's file as the worker writes them (`_framed`), so that the merge runs beside
+    deciding; `waiting` is called while none is there yet. Ends once the worker has ended and every entry is read;
+    raises what the worker raised (a process that died: BrokenProcessPool)."""
+    while not os.path.exists(path):
+        if worker.done():
+            worker.result()  # (it raised before it made its file)
+            return
+        waiting()
     with open(path, "rb") as f:
         while True:
-            try:
-                yield pickle.load(f)  # noqa: S301 - our own workers' file, in our own temporary folder
-            except EOFError:
+            ended = worker.done()  # (before the read: what it wrote before it ended is then read)
+            entry = _frame(f)
+            if entry is not None:
+                yield entry
+            elif ended:
+                worker.result()
                 return
+            else:
+                waiting()
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -545,26 +585,22 @@ def decide_round(
             job.done = ctx.Value("q", 0)
             progress.start = time.monotonic()  # (the bar's rate and ETA: deciding's)
             lap("foresight", foreseeing)
+        made = outputs(job.foreseen) if outputs is not None else None
+        merging = _Merging(total, job.done, progress, steps, lambda: lap("deciding"))
+        before = _Before(dec_f, err_f, summary, rounds)
         try:
             with ProcessPoolExecutor(job.workers, mp_context=ctx, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
                 futures: list[Future[tuple[str, float]]] = [pool.submit(_decide, k) for k in range(job.workers)]
-                pending: set[Future[tuple[str, float]]] = set(futures)
-                while pending:
-                    _finished, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
-                    if any(f.exception() is not None for f in _finished):
-                        break
-                    progress.update(job.done.value, job.done.value / total)
+                arriving = [_arriving(os.path.join(job.folder, f"worker-{k}.pickle"), f, merging.wait) for k, f in enumerate(futures)]
+                _merge(job, arriving, target, dec_f, err_f, summary, rounds, on_decided, made, merging.merged)
                 done = [f.result() for f in futures]
-        except BrokenProcessPool:  # nothing merged or committed yet: the whole round is decided again on one process
+        except BrokenProcessPool:  # the whole round is decided again on one process: nothing of it is kept
+            before.restore()  # (the commits merged so far are rolled back with the transaction they were written in)
             raise Fallback(msg("batch.fallback.broken")) from None
-        lap("deciding", [c for _p, c in done])
-        if steps is not None:  # what is left is written: said after the bar, as the output steps are
-            progress.update(total, 1.0, force=True)
-            progress.finish()
-            steps.start(msg("batch.step.merge", n=total))
-        made = outputs(job.foreseen) if outputs is not None else None
-        said = None if steps is None else (lambda n: steps.progress(n, total, "batch.progress.applications"))
-        _merge(job, [p for p, _c in done], target, dec_f, err_f, summary, rounds, on_decided, made, said)
+        merging.all_decided()
+        # deciding's critical path: the busiest worker's CPU, or the merge's beside it if that was more
+        busiest["deciding"] = max(c for _p, c in done)
+        cpu["deciding"] = max(cpu.get("deciding", 0.0), busiest["deciding"])
         lap("merge")
         failed = False
         return Outcome(largest, total, seconds, cpu, busiest)
@@ -572,6 +608,63 @@ def decide_round(
         _JOB = None
         if lock is not None:
             lock.__exit__(*((Fallback, None, None) if failed else (None, None, None)))
+
+
+class _Merging:
+    """The merge beside deciding (`_merge` over `_arriving` entries): the progress bar counts the applications the
+    workers have decided (`done`) while any is left; once all are, the bar ends (`on_decided`: deciding's time is
+    taken) and what the merge has left is said as a step of its own, with how far it is."""
+
+    def __init__(self, total: int, done: Any, progress: Progress, steps: Steps | None, on_decided: Callable[[], None]) -> None:
+        self.total, self.done, self.progress, self.steps, self.on_decided = total, done, progress, steps, on_decided
+        self.deciding = True
+
+    def wait(self) -> None:
+        """No entry of the worker the merge waits for is there yet."""
+        if self.deciding:
+            self.merged(-1)
+        time.sleep(0.002)
+
+    def merged(self, n: int) -> None:
+        """`n` applications merged (-1: none more)."""
+        if self.deciding:
+            decided = self.done.value
+            if decided < self.total:
+                self.progress.update(decided, decided / self.total)
+                return
+            self.all_decided()
+        if self.steps is not None and n >= 0:
+            self.steps.progress(n, self.total, "batch.progress.applications")
+
+    def all_decided(self) -> None:
+        if not self.deciding:
+            return
+        self.deciding = False
+        self.on_decided()
+        if self.steps is not None:  # what is left is written: said after the bar, as the output steps are
+            self.progress.update(self.total, 1.0, force=True)
+            self.progress.finish()
+            self.steps.start(msg("batch.step.merge", n=self.total))
+
+
+class _Before:
+    """What the merge writes outside the ledger, as it was before it began: put back when the round is decided again
+    on one process after a worker died part way (`restore`)."""
+
+    def __init__(self, dec_f: IO[str], err_f: IO[str], summary: BatchSummary, rounds: dict[str, dict[int, CompiledPolicy]]) -> None:
+        self.files = [(f, f.tell()) for f in (dec_f, err_f)]
+        self.summary, self.rounds = summary, rounds
+        self.counts = {name: getattr(summary, name) for name in ("applications", "failed", "decided", "committed")}
+        self.rounded = {rnd: dict(years) for rnd, years in rounds.items()}
+
+    def restore(self) -> None:
+        for f, at in self.files:
+            f.seek(at)
+            f.truncate()
+        for name, value in self.counts.items():
+            setattr(self.summary, name, value)
+        self.rounds.clear()
+        self.rounds.update(self.rounded)
 
 
 def _foreseen(job: Job, ctx: Any, total: int, steps: Steps | None) -> tuple[Foreseen | None, list[float]]:
@@ -601,7 +694,7 @@ def _foreseen(job: Job, ctx: Any, total: int, steps: Steps | None) -> tuple[Fore
 
 def _merge(
     job: Job,
-    paths: list[str],
+    arriving: list[Iterator[tuple[Any, ...]]],
     target: Ledger,
     dec_f: IO[str],
     err_f: IO[str],
@@ -611,7 +704,7 @@ def _merge(
     outputs: Any = None,
     said: Callable[[int], None] | None = None,
 ) -> None:
-    """The workers' files merged in input order: decisions and errors written, commits written into `target`, and
+    """The workers' entries (`_arriving`) merged in input order: decisions and errors written, commits written into `target`, and
     what the workers made of each decision written into `outputs` (`batch._Outputs.placed`), if given (its lines of
     decisions.jsonl, made scaled as foreseen, numbered with their commit as the decisions' are). `said`: told
     how many applications are merged after each one (the merge step's progress bar)."""
@@ -619,8 +712,9 @@ def _merge(
     if scratch is not None:
         scratch.__enter__()
     ahead = ScalingAhead(job.versions)  # (whether a round is already certain to be scaled: its outputs left to after)
+    failed: tuple[Any, Any, Any] = (None, None, None)
     try:
-        for entry in heapq.merge(*(_entries(p) for p in paths), key=lambda e: int(e[0])):
+        for entry in heapq.merge(*arriving, key=lambda e: int(e[0])):
             summary.applications += 1
             if len(entry) == 2:
                 summary.failed += 1
@@ -652,9 +746,12 @@ def _merge(
                 on_decided(summary.applications)
             if said is not None:
                 said(summary.applications)
+    except BaseException as err:  # (a worker died part way: nothing it merged into the scratch ledger is kept)
+        failed = (type(err), err, err.__traceback__)
+        raise
     finally:
         if scratch is not None:
-            scratch.__exit__(None, None, None)
+            scratch.__exit__(*failed)
 
 
 def cleanup(folder: str) -> None:
