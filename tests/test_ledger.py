@@ -30,12 +30,26 @@ def items_of(result):
 def test_schema_version_and_migrations_are_idempotent(url):
     with Ledger(url) as ledger:
         # 2: rounding of scaled round budgets (tests/test_batch.py); 3: the audit table (tests/test_service.py);
-        # 4: a reversal's request key (below); 5: a reversal or finding withdrawn (tests/test_ledger_cli.py)
-        assert ledger.schema_version() == SCHEMA_VERSION == 5
-        assert ledger.migrate() == 5
+        # 4: a reversal's request key (below); 5: a reversal or finding withdrawn (tests/test_ledger_cli.py);
+        # 6: a grant's keys indexed by the grant (below)
+        assert ledger.schema_version() == SCHEMA_VERSION == 6
+        assert ledger.migrate() == 6
     with Ledger(url) as again:  # reopening applies nothing twice
-        assert again.schema_version() == 5
+        assert again.schema_version() == 6
         assert again.counts()["commits"] == 0
+
+
+def test_a_commit_is_exported_by_its_grants_keys_not_by_reading_every_key(tmp_path):
+    # a batch worker exports each commit it decides (`export_commit`); without an index on grant_keys.grant_id,
+    # SQLite read every key of the ledger for each one (a round on workers grew with the square of its size)
+    with Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}") as ledger:
+        plan = ledger.db.query(
+            "EXPLAIN QUERY PLAN SELECT grant_id, key FROM grant_keys WHERE grant_id IN (SELECT id FROM grants WHERE commit_seq = ?)",
+            (1,),
+        )
+        steps = [row[-1] for row in plan]
+        assert "SCAN grant_keys" not in steps
+        assert any(step.startswith("SEARCH grant_keys USING INDEX grant_keys_grant (grant_id=?)") for step in steps)
 
 
 def test_a_newer_schema_is_refused(tmp_path):

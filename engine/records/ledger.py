@@ -81,7 +81,7 @@ from engine.deciding.selection import RoundSelection, Verdict, claim_verdicts
 from engine.language.expressions import MissingFact
 from engine.language.model import RECORDABLE_LIST_TYPES, RECORDABLE_TYPES, CompiledPolicy, FactSpec, Text, scope_key
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DEFAULT_PATH = "policy-engine-ledger.sqlite"
 LEDGER_ENV = "POLICY_ENGINE_LEDGER"
 _LOCK_KEY = 0x504F4C4943590001  # pg_advisory_xact_lock key of every ledger commit (fits a signed bigint)
@@ -243,6 +243,9 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE reversals ADD COLUMN withdrawn TEXT",
         "ALTER TABLE findings ADD COLUMN withdrawn TEXT",
     ],
+    # 6: a grant's keys found by the grant: a batch worker's export of each commit it decided (`export_commit`) read
+    # every key of the ledger without it, so a round on workers took time growing with the square of its size
+    6: ["CREATE INDEX grant_keys_grant ON grant_keys (grant_id)"],
 }
 
 

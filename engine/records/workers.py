@@ -19,10 +19,12 @@ The run, in three steps:
 3. *Deciding* (N processes): each worker decides its applications in input order into its own scratch
    ledger over the real one (as a run that only decides does), and writes, per application, the
    decision line or error record and the commit's rows (`Ledger.export_commit`) to its own file.
-   The parent merges the files in input order: it writes decisions.jsonl and errors.jsonl, and writes
+   The parent merges the files in input order as they are written (`_arriving`: after the progress bar only
+   what is left of the merge remains): it writes decisions.jsonl and errors.jsonl, and writes
    every commit into the run's ledger (`Ledger.import_commit`) in input order -- the scratch ledger of
    a run that only decides, or the real ledger with `--commit` -- so commit numbers, the round's
-   scaling and its tie-breaks (commit order) are those of one worker.
+   scaling and its tie-breaks (commit order) are those of one worker. A worker that dies part way: what
+   was merged is put back (`_Before`; the commits rolled back with their transaction) and one process decides.
 
 With the outputs made on the workers (rows and explanations, merged in their place) and a round budget that may
 scale a round, a step comes between 2 and 3: *Foresight* (N processes): each worker decides its applications ahead,
