@@ -188,6 +188,27 @@ def test_a_committed_round_under_its_own_label_with_the_trace(tmp_path: Path, mo
     assert _same_outputs(tmp_path / "two", tmp_path / "after")
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_committed_scaled_round_on_either_backend(tmp_path: Path, monkeypatch, backend: str) -> None:
+    # the foresight's ledger is SQLite in memory, over the run's real one (PostgreSQL when $POLICY_ENGINE_TEST_PG
+    # is set): what it reads there, the grants it scales and their digest are the run's, so it is kept; the
+    # files are one process's committing into SQLite (summary.json aside: it names the ledger)
+    from test_ledger_support import make_ledger_url
+
+    chosen = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 17, 150)
+    after = _made_after(chosen, inp, tmp_path / "after", f"sqlite:///{tmp_path / 'a.sqlite'}")
+    urls = make_ledger_url(backend, tmp_path)
+    url = next(urls)
+    try:
+        final = _spy_final_pass(monkeypatch)
+        two = _two(chosen, inp, tmp_path / "two", url, commit=True)
+        assert two.scaling == after.scaling != {} and two.committed == after.committed > 0 and final == []
+        assert _same_outputs(tmp_path / "two", tmp_path / "after")
+    finally:
+        urls.close()
+
+
 @pytest.mark.parametrize("commit", [False, True])
 def test_facts_on_record_in_the_ledger(tmp_path: Path, monkeypatch, commit: bool) -> None:
     # findings on record for three of the round's applicants (a fraud finding of 2019-06-01: R24's five-year bar):
