@@ -335,17 +335,22 @@ def _small_report_limit(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(workers_mod, "REPORT_LIMIT", 10)
 
 
-def test_a_round_over_the_report_limit_but_within_the_foresights(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("report", [True, False])
+def test_a_round_over_the_report_limit_but_within_the_foresights(tmp_path: Path, monkeypatch, report: bool) -> None:
     # more applications than a report holds (none is drawn), fewer than the foresight takes: the files are one
-    # process's, the report said skipped alike
+    # process's, the report said skipped alike (or not drawn). Without a report the merge gives no decision a
+    # place, and what the workers made scaled is kept (with one asked for, see the xfail below)
     chosen = policy_with_budget(tmp_path, "10万")
     inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
     url = f"sqlite:///{tmp_path / 'none.sqlite'}"
     _small_report_limit(monkeypatch)
-    after = _after(chosen, inp, tmp_path / "after", url)
-    two = _two(chosen, inp, tmp_path / "two", url)
-    assert two.applications == 16 and two.scaling and two.report == after.report and two.report.startswith("skipped")
-    assert not (tmp_path / "two" / "report.html").exists()
+    after = _after(chosen, inp, tmp_path / "after", url, report=report)
+    final = _spy_final_pass(monkeypatch)
+    two = _two(chosen, inp, tmp_path / "two", url, report=report)
+    assert two.applications == 16 and two.scaling and two.report == after.report
+    assert two.report.startswith("skipped" if report else "not drawn") and not (tmp_path / "two" / "report.html").exists()
+    if not report:
+        assert final == []
     assert _files(tmp_path / "two") == _files(tmp_path / "after")
 
 
