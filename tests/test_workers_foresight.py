@@ -422,3 +422,29 @@ def test_a_round_over_the_report_limit_merged_makes_nothing_itself(policy, tmp_p
     two = _two(chosen, inp, tmp_path / "two", f"sqlite:///{tmp_path / 'none.sqlite'}")
     assert not two.scaling and final == [] and two.report.startswith("skipped")
     assert used == []  # (as it is: [1, 2, ..., 10], each drawn)
+
+
+def test_a_scaling_foreseen_that_the_run_does_not_make(tmp_path: Path, monkeypatch) -> None:
+    # the other way round from test_batch_outputs' wrong foresight (another factor): the foresight scales the
+    # rounds (here to 10万: its `scale_round` made so), the run, within its budget of 1 billion, scales none. The
+    # workers made every line scaled, the merge wrote them into decisions.jsonl; all thrown away, and every output
+    # made after deciding: decisions.jsonl is then the decisions as decided, unscaled, the files one process's
+    import engine.records.workers as workers_mod
+    from engine.records.batch import scale_round
+
+    chosen = policy_with_budget(tmp_path, "1000000000")
+    inp = _generated_round(tmp_path / "in.jsonl", 18, 150)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = _after(chosen, inp, tmp_path / "after", url)
+    tight = policy_with_budget(tmp_path / "tight", "10万")
+
+    def foreseen_tight(target, rnd, years):  # type: ignore[no-untyped-def]
+        return scale_round(target, rnd, dict.fromkeys(years, tight))
+
+    monkeypatch.setattr(workers_mod, "scale_round", foreseen_tight)
+    final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
+    two = _two(chosen, inp, tmp_path / "two", url)
+    assert two.scaling == after.scaling == {} and final == [1] and len(placed) == two.decided and all(placed)
+    lines = (tmp_path / "two" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines and not any("scaling" in json.loads(x) for x in lines)
+    assert _files(tmp_path / "two") == _files(tmp_path / "after")
