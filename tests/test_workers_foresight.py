@@ -448,3 +448,24 @@ def test_a_scaling_foreseen_that_the_run_does_not_make(tmp_path: Path, monkeypat
     lines = (tmp_path / "two" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
     assert lines and not any("scaling" in json.loads(x) for x in lines)
     assert _files(tmp_path / "two") == _files(tmp_path / "after")
+
+
+@pytest.mark.parametrize("commit", [False, True])
+def test_a_scaled_round_on_workers_read_from_a_file_whose_name_is_not_utf8(tmp_path: Path, monkeypatch, commit: bool) -> None:
+    # each decision line names its input file; a name that is not UTF-8 is a lone surrogate in the line (escaped
+    # in the files), which msgspec refuses: the workers scale such a line by json (as `_final_pass` does), and the
+    # merge numbers it (committed). The files are one process's; the foresight is kept
+    import os
+
+    chosen = policy_with_budget(tmp_path, "10万")
+    named = Path(os.fsdecode(str(tmp_path).encode() + b"/round-\xff.jsonl"))
+    _generated_round(named, 19, 120)
+    after = _after(chosen, named, tmp_path / "after", f"sqlite:///{tmp_path / 'a.sqlite'}", commit=commit)
+    final = _spy_final_pass(monkeypatch)
+    two = _two(chosen, named, tmp_path / "two", f"sqlite:///{tmp_path / 'b.sqlite'}", commit=commit)
+    assert two.scaling == after.scaling != {} and final == []
+    lines = [json.loads(x) for x in (tmp_path / "two" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == two.decided and all(d["input"]["file"] == str(named) and "scaling" in d for d in lines)
+    if commit:
+        assert [d["ledger"]["commit"] for d in lines] == list(range(1, two.committed + 1))
+    assert _same_outputs(tmp_path / "two", tmp_path / "after")
