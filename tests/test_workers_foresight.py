@@ -469,3 +469,19 @@ def test_a_scaled_round_on_workers_read_from_a_file_whose_name_is_not_utf8(tmp_p
     if commit:
         assert [d["ledger"]["commit"] for d in lines] == list(range(1, two.committed + 1))
     assert _same_outputs(tmp_path / "two", tmp_path / "after")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_scaled_round_read_from_a_workbook(tmp_path: Path, monkeypatch, lang: str) -> None:
+    # the example round's workbook (examples/round_2021.xlsx: 7 applications, 6 decided, 1 error naming its
+    # sheet and row), every worker reading it whole in the foresight as in deciding, its round scaled to 5万 (it
+    # approves more): the files are one process's, the foresight kept
+    chosen = policy_with_budget(tmp_path, "5万")
+    inp = ROOT / "examples" / "round_2021.xlsx"
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    after = _after(chosen, inp, tmp_path / "after", url, report_lang=lang)
+    final = _spy_final_pass(monkeypatch)
+    two = _two(chosen, inp, tmp_path / "two", url, report_lang=lang)
+    assert two.scaling == after.scaling != {} and two.decided == 6 and two.failed == 1 and final == []
+    assert two.approved_total == Decimal("50000.00") and two.report == "written"
+    assert _files(tmp_path / "two") == _files(tmp_path / "after")
