@@ -316,7 +316,6 @@ def test_a_report_drawn_with_the_policys_own_templates(tmp_path: Path, monkeypat
     assert _files(tmp_path / "two") == _files(tmp_path / "after")
 
 
-@pytest.mark.xfail(strict=True, reason="the foresight runs though the workers can make nothing of it (a policy's own templates)")
 def test_no_foresight_when_the_workers_make_no_outputs(tmp_path: Path, monkeypatch) -> None:
     # with a policy's own templates the workers make nothing (`worker_outputs` is None), so what they foresee is
     # never used: the run should not decide the round twice for it (the foresight costs a whole deciding pass)
@@ -339,7 +338,7 @@ def _small_report_limit(monkeypatch) -> None:  # type: ignore[no-untyped-def]
 def test_a_round_over_the_report_limit_but_within_the_foresights(tmp_path: Path, monkeypatch, report: bool) -> None:
     # more applications than a report holds (none is drawn), fewer than the foresight takes: the files are one
     # process's, the report said skipped alike (or not drawn). Without a report the merge gives no decision a
-    # place, and what the workers made scaled is kept (with one asked for, see the xfail below)
+    # place, and what the workers made scaled is kept (with one asked for: the test below)
     chosen = policy_with_budget(tmp_path, "10万")
     inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
     url = f"sqlite:///{tmp_path / 'none.sqlite'}"
@@ -354,11 +353,6 @@ def test_a_round_over_the_report_limit_but_within_the_foresights(tmp_path: Path,
     assert _files(tmp_path / "two") == _files(tmp_path / "after")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_Outputs.placed abandons at the first decision: the workers draw no explanation past REPORT_LIMIT "
-    "(job.draw), yet the merge's page still counts places for the first REPORT_LIMIT decisions",
-)
 def test_a_round_over_the_report_limit_keeps_what_the_workers_made_scaled(tmp_path: Path, monkeypatch) -> None:
     # REPORT_LIMIT < applications <= FORESEE_LIMIT, the report asked for (the default): the workers draw no
     # explanation (`job.draw`: the round has no report), the merge's own page still gives the first decisions a
@@ -373,7 +367,6 @@ def test_a_round_over_the_report_limit_keeps_what_the_workers_made_scaled(tmp_pa
     assert final == []
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason="an exception in the foresight ends the run (only BrokenProcessPool is caught)")
 def test_a_foresight_that_fails_leaves_the_outputs_to_after_deciding(tmp_path: Path, monkeypatch) -> None:
     # the foresight is only a shortcut, as the outputs' process's `_DryRun` is on one process (its failure leaves
     # every output to after deciding): an exception in it (here in the parent's `_foresee_round`; in a worker's
@@ -395,9 +388,6 @@ def test_a_foresight_that_fails_leaves_the_outputs_to_after_deciding(tmp_path: P
     assert _files(tmp_path / "two") == _files(tmp_path / "after")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the merge makes the first REPORT_LIMIT decisions' outputs itself, drawing explanations the report never holds"
-)
 @pytest.mark.parametrize("budget", [None, "1000000000"])
 def test_a_round_over_the_report_limit_merged_makes_nothing_itself(policy, tmp_path: Path, monkeypatch, budget) -> None:
     # unscaled (no budget, or one it stays within), more applications than a report holds: the workers make

@@ -1566,6 +1566,12 @@ class _Outputs:
             return not scaled
         return foreseen.records == scaled and foreseen.digest == scaled_grants_digest(target, _claims_and_rounds(raw_path), scaled)
 
+    def drop_report(self) -> None:
+        """No report is drawn after all (the merge of a round on workers over `REPORT_LIMIT`: `finish` says so)."""
+        if self.page is not None and self.page.spool is not None:
+            self.page.spool.close()
+        self.page = None
+
     def discard(self) -> None:
         """What was made is not wanted (a budget scaled the round after it was made): its files closed as they
         are, for `_final_pass` to write again."""

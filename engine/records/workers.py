@@ -363,6 +363,18 @@ def _foresee_round(job: Job, paths: list[str]) -> Foreseen | None:
         ledger.close()
 
 
+def _workers_make_outputs(job: Job) -> bool:
+    """Whether the workers will make the outputs of what they decide (`_worker_outputs` is not None): not when the
+    run makes them all, nor with a report drawn with the policy's own templates (then a foresight is of no use)."""
+    if job.outputs is None:
+        return False
+    probe = _worker_outputs(job, -1)  # (the same test, on files of its own that nothing reads)
+    if probe is None:
+        return False
+    probe.discard()
+    return True
+
+
 def _worker_outputs(job: Job, k: int) -> Any:
     """Worker `k`'s copy of the run's outputs (`batch.worker_outputs`), or None when the run makes every output."""
     if job.outputs is None:
@@ -580,7 +592,8 @@ def decide_round(
         job.done = ctx.Value("q", 0)
         job.draw = job.outputs is not None and job.outputs[0] and total <= REPORT_LIMIT  # (a larger round has no report)
         lap("groups")
-        if job.outputs is not None and total <= FORESEE_LIMIT and any(v.round_budget is not None for v in job.versions.versions):
+        budgets = any(v.round_budget is not None for v in job.versions.versions)
+        if budgets and total <= FORESEE_LIMIT and _workers_make_outputs(job):
             # a round a budget may scale: decided ahead, so that the workers make each output scaled as it will be
             # (`batch._DryRun` does it on one process); a larger round's outputs are left to after deciding
             job.foreseen, foreseeing = _foreseen(job, ctx, total, steps)
@@ -588,6 +601,8 @@ def decide_round(
             progress.start = time.monotonic()  # (the bar's rate and ETA: deciding's)
             lap("foresight", foreseeing)
         made = outputs(job.foreseen) if outputs is not None else None
+        if made is not None and not job.draw and made.page is not None:  # (a round over REPORT_LIMIT: no report, and
+            made.drop_report()  # the workers drew no explanation; the merge must not draw them itself either)
         merging = _Merging(total, job.done, progress, steps, lambda: lap("deciding"))
         before = _Before(dec_f, err_f, summary, rounds)
         try:
@@ -687,7 +702,7 @@ def _foreseen(job: Job, ctx: Any, total: int, steps: Steps | None) -> tuple[Fore
                     steps.progress(job.done.value, total, "batch.progress.applications")
             done = [f.result() for f in futures]
         return _foresee_round(job, [p for p, _c in done]), [c for _p, c in done]
-    except BrokenProcessPool:  # (deciding then finds out whether a worker dies again)
+    except Exception:  # (only a shortcut, as on one process; a worker that died: deciding finds out again)
         return None, []
     finally:
         if steps is not None:
