@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -1148,12 +1149,7 @@ def test_a_round_with_a_budget_makes_its_outputs_while_deciding_scaled_or_not(po
     # a budget of 1 billion (1,000,000,000 > the round's ~10 million approved: nothing scaled) or of 100,000 (the
     # round scaled): either way the outputs' process foresaw it, what it made while deciding is kept, and the files
     # are those all-after-deciding gives
-    from test_ledger_support import policy_with_budget
-
-    chosen = policy_with_budget(tmp_path, "10万" if scaled else "1000000000")
-    inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
-    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
-    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    chosen, inp, url, after = _budget_round(tmp_path, "10万" if scaled else "1000000000")
     early = _spy_early(monkeypatch)
     final = _spy_final_pass(monkeypatch)
     s = run_batch(chosen, inp, tmp_path / "early", quiet=True, ledger_url=url)
@@ -1213,6 +1209,18 @@ def test_a_round_on_workers_makes_its_outputs_on_the_workers(policy, tmp_path: P
     assert "app-unplaced" not in page and 'id="app-1"' in page and f'id="app-{one.decided}-item-1"' in page
 
 
+def _budget_round(tmp_path: Path, budget: str, seed: int = 7, n: int = 150) -> tuple[Any, Path, str, Any]:
+    """A generated round (`_generated_round`) under a copy of the policy with a round budget of `budget`, decided with
+    no ledger, and one worker's run of it writing every output after deciding (into tmp_path/after), which each way on
+    workers is held to: (policy, input, ledger URL, that run's summary)."""
+    from test_ledger_support import policy_with_budget
+
+    chosen = policy_with_budget(tmp_path, budget)
+    inp = _generated_round(tmp_path / "in.jsonl", seed, n)
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    return chosen, inp, url, run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+
+
 @pytest.mark.parametrize("scaled", [False, True])
 def test_a_budget_round_on_workers_foresees_its_scaling_and_keeps_what_they_made(policy, tmp_path: Path, monkeypatch, scaled: bool) -> None:
     # a round a budget may scale, on 2 workers: the workers first decide their applications ahead, without the
@@ -1220,12 +1228,7 @@ def test_a_budget_round_on_workers_foresees_its_scaling_and_keeps_what_they_made
     # each worker then makes every decision's outputs scaled so: the merge writes them all, nothing is made after
     # deciding. The files are one worker's writing them all after deciding from the scaled decisions; scaled, each
     # of the three rounds (2021-2023) then approves exactly its budget: 3 x 100,000.00
-    from test_ledger_support import policy_with_budget
-
-    chosen = policy_with_budget(tmp_path, "10万" if scaled else "1000000000")
-    inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
-    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
-    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    chosen, inp, url, after = _budget_round(tmp_path, "10万" if scaled else "1000000000")
     final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
     made = _spy_made_on_workers(monkeypatch, tmp_path / "made-on-workers")
     said: list[str] = []
@@ -1276,14 +1279,9 @@ def test_outputs_made_with_a_scaling_the_run_did_not_make_are_made_again(policy,
     # claim's grants, what the workers made is thrown away and every output made after deciding: the same files
     import dataclasses
 
-    from test_ledger_support import policy_with_budget
-
     import engine.records.workers as workers_mod
 
-    chosen = policy_with_budget(tmp_path, "10万")
-    inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
-    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
-    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    chosen, inp, url, after = _budget_round(tmp_path, "10万")
     real = workers_mod._foresee_round
 
     def foreseen(*a, **k):  # type: ignore[no-untyped-def]
@@ -1304,14 +1302,9 @@ def test_a_scaled_decision_its_worker_made_nothing_of_leaves_every_output_to_aft
     # made scaled as foreseen, a decision whose outputs its worker could not make (here: every third claim's)
     # cannot be made by the merge (it has no ledger to scale it by): the merge stops writing what the workers
     # made, and every output is made after deciding: the same files
-    from test_ledger_support import policy_with_budget
-
     import engine.records.batch as batch_mod
 
-    chosen = policy_with_budget(tmp_path, "10万")
-    inp = _generated_round(tmp_path / "in.jsonl", 4, 120)
-    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
-    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    chosen, inp, url, after = _budget_round(tmp_path, "10万", 4, 120)
     real = batch_mod._Outputs.made
 
     def made(self, chunk, unplaced=False):  # type: ignore[no-untyped-def]
@@ -1331,14 +1324,9 @@ def test_a_round_larger_than_the_foresight_takes_is_scaled_after_deciding_on_wor
     # the foresight keeps its ledger in memory, so a round of more than `FORESEE_LIMIT` applications is not
     # foreseen (as on one worker): the merge stops writing what the workers made once the round is certain to be
     # scaled (`ScalingAhead`), and every output is made after deciding
-    from test_ledger_support import policy_with_budget
-
     import engine.records.workers as workers_mod
 
-    chosen = policy_with_budget(tmp_path, "10万")
-    inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
-    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
-    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    chosen, inp, url, after = _budget_round(tmp_path, "10万")
     monkeypatch.setattr(workers_mod, "FORESEE_LIMIT", 10)  # (the round: 16 applications)
     final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
     made = _spy_made_on_workers(monkeypatch, tmp_path / "made-on-workers")
@@ -1359,14 +1347,9 @@ def test_a_merge_that_wrongly_foresees_scaling_still_writes_every_output(policy,
     # `ScalingAhead` is only a shortcut: were it to say "certain" of a round that is then not scaled (a budget of
     # 1 billion against ~10 million approved), the merge stops writing what the workers made, and every output is
     # made after deciding instead: the files are still those of one worker writing them all after deciding
-    from test_ledger_support import policy_with_budget
-
     import engine.records.batch as batch_mod
 
-    chosen = policy_with_budget(tmp_path, "1000000000")
-    inp = _generated_round(tmp_path / "in.jsonl", 7, 150)
-    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
-    after = run_batch(chosen, inp, tmp_path / "after", quiet=True, ledger_url=url, outputs_while_deciding=False)
+    chosen, inp, url, after = _budget_round(tmp_path, "1000000000")
     monkeypatch.setattr(batch_mod.ScalingAhead, "certain", lambda self, rnd, amount: True)
     final, placed = _spy_final_pass(monkeypatch), _spy_placed(monkeypatch)
     two = run_batch(chosen, inp, tmp_path / "two", quiet=True, ledger_url=url, workers=2)

@@ -573,7 +573,7 @@ def error_records(record: Mapping[str, Any], policies: Mapping[str, Sequence[Com
     `problem_said` and `problem_cells` read: one for each version it could not be matched under (`policy`: its id and
     version), or for its input, which could not be read as a profile (`policy` empty). `claim_id` names the profile
     and the version, as the console lists them: the measures by their title and version (`policies`: each id matched
-    under -> its versions), in the reader's language (a message); it was the id, `M-2 pinggu-ip-promotion 2020.1`."""
+    under -> its versions), in the reader's language (a message); it was the id and version, as `M-2 <id> <version>`."""
     out = []
     profile = str(record.get("profile") or "—")
     for error in record.get("errors") or ():
