@@ -686,8 +686,8 @@ class _Before:
 
 def _foreseen(job: Job, ctx: Any, total: int, steps: Steps | None) -> tuple[Foreseen | None, list[float]]:
     """The foresight's step (`_foresee` on each worker, `_foresee_round` here), said as the run on one process says
-    its own, with how far it is; and each worker's CPU seconds. None when a worker process dies: the outputs are
-    then made after deciding."""
+    its own, with how far it is; and each worker's CPU seconds. None when it fails (a worker process that dies, an
+    error): only a shortcut, as on one process; the outputs are then made after deciding."""
     if steps is not None:
         steps.start(msg("batch.step.foresight"))
     try:
