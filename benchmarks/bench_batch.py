@@ -12,8 +12,8 @@ the same work whatever N). Every run's decisions.jsonl must be byte-identical to
 worker, or the benchmark stops.
 
 Two figures, both medians: wall-clock seconds, and CPU seconds on the critical path (one worker: the
-process's CPU time; N workers: the parent's CPU time plus, for each parallel step, the busiest worker's).
-The second is what the wall clock would be with a free core per worker: on a machine shared with other
+process's CPU time; N workers: the parent's CPU time plus, for each parallel step, the busiest worker's; for
+deciding, which the parent's merge runs beside, the larger of the two). The second is what the wall clock would be with a free core per worker: on a machine shared with other
 sessions, Linux's autogroup scheduling gives one session (all the workers of one run) one share of
 the CPU however many processes it starts, so the wall clock there understates the speed-up.
 Prints the speed-up by both, each step's figures, the largest connected group, and the number of cores.
@@ -143,7 +143,11 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"{w} workers: the round was decided on one process", file=sys.stderr)
                         return 1
                     o = outcomes[0]
-                    cpu[w].append(last[1] - start_cpu + sum(o.busiest.values()))  # the parent's, and the busiest worker's
+                    # the parent's, and the busiest worker's in each parallel step; deciding's is the larger of the busiest
+                    # worker's and the parent's merge beside it (counted once)
+                    cpu[w].append(
+                        last[1] - start_cpu - o.beside + sum(o.busiest.values()) + max(0.0, o.beside - o.busiest.get("deciding", 0.0))
+                    )
                     steps = ", ".join(f"{k} {o.seconds[k]:.2f} s wall / {o.cpu[k]:.2f} s cpu" for k in o.seconds)
                     print(f"    steps: {steps}; largest group {o.largest_group} of {o.applications} applications", file=sys.stderr)
                 decided = (out / "decisions.jsonl").read_bytes()

@@ -519,6 +519,9 @@ class Outcome:
     seconds: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
     busiest: dict[str, float] = field(default_factory=dict)  # the busiest worker's CPU seconds in each parallel step
+    #: the parent's CPU seconds beside the workers while they decided (the merge, `_arriving`): on another core, not
+    #: after them, so deciding's critical path is the larger of it and the busiest worker's (`cpu["deciding"]`)
+    beside: float = 0.0
 
 
 # long because: the three steps in order, each waiting on the pool, with the lock of a committing run held
@@ -616,11 +619,12 @@ def decide_round(
             raise Fallback(msg("batch.fallback.broken")) from None
         merging.all_decided()
         # deciding's critical path: the busiest worker's CPU, or the merge's beside it if that was more
+        beside = cpu.get("deciding", 0.0)
         busiest["deciding"] = max(c for _p, c in done)
-        cpu["deciding"] = max(cpu.get("deciding", 0.0), busiest["deciding"])
+        cpu["deciding"] = max(beside, busiest["deciding"])
         lap("merge")
         failed = False
-        return Outcome(largest, total, seconds, cpu, busiest)
+        return Outcome(largest, total, seconds, cpu, busiest, beside)
     finally:
         _JOB = None
         if lock is not None:
