@@ -384,3 +384,30 @@ def test_a_commits_decision_is_its_decision_json_with_its_ledger_last(policy, ur
     assert decision_line(again, where, committed=True) == found
     dry = {**want, "ledger": {"round": "pinggu-ip-promotion/2021", "status": "not_committed"}, "input": where}
     assert decision_line(first, where, committed=False) == json.dumps(dry, ensure_ascii=False) + "\n"
+
+
+def test_a_rounds_grant_amounts_are_each_claims_read_at_once(url, policy) -> None:
+    # `round_grant_amounts` (a scaled round's checks, the workers' foresight) gives for each claim with active
+    # grants in the rounds asked what `claim_grant_amounts` gives claim by claim: a replaced claim's superseded
+    # grants left out, a claim with none absent, another round's claims not read
+    from benchmarks.generate import claims as generated
+
+    with Ledger(url) as ledger:
+        committed = []
+        for c in generated(120, seed=3):
+            ledger.commit(policy, c)
+            committed.append(c)
+        first = committed[0]
+        again = json.loads(json.dumps(first))
+        again["items"] = again["items"][:1]  # (the amendment keeps one item: the others' grants superseded)
+        ledger.commit(policy, again, replace=True)
+        rounds = sorted({r for (r,) in ledger.db.query("SELECT DISTINCT round FROM grants")})
+        assert len(rounds) >= 2
+        asked = rounds[:-1]
+        got = ledger.round_grant_amounts(asked)
+        claims_in = {str(c): str(r) for c, r in ledger.db.query("SELECT DISTINCT claim_id, round FROM grants WHERE superseded = 0")}
+        assert set(got) == {c for c, r in claims_in.items() if r in asked}
+        for claim_id in got:
+            assert got[claim_id] == ledger.claim_grant_amounts(claim_id)
+        if claims_in.get(first["claim_id"]) in asked:
+            assert len(got[first["claim_id"]]) <= 1

@@ -2378,9 +2378,10 @@ def scaled_grants_digest(ledger: Ledger, decided: Iterable[tuple[str, str]], sca
     """What scaling a round's decisions reads of the ledger (`_Outputs._read`), as one digest: for each decision of a
     scaled round, in order, its claim id, round and its claim's grants (item, amount, amount before scaling)."""
     digest = hashlib.sha256()
+    amounts = ledger.round_grant_amounts(sorted(scaled))  # (a claim's active grants are all in its commit's round)
     for claim_id, rnd in decided:
         if rnd in scaled:
-            grants = sorted(ledger.claim_grant_amounts(claim_id).items())
+            grants = sorted(amounts.get(claim_id, {}).items())
             digest.update(repr((claim_id, rnd, grants)).encode("utf-8", "backslashreplace"))
     return digest.hexdigest()
 

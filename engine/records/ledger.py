@@ -1972,6 +1972,17 @@ class Ledger:
         rows = self.db.query("SELECT item_id, amount, unscaled_amount FROM grants WHERE claim_id = ? AND superseded = 0", (claim_id,))
         return {str(i): (Decimal(a), Decimal(u)) for i, a, u in rows}
 
+    def round_grant_amounts(self, rounds: Iterable[str]) -> dict[str, dict[str, tuple[Decimal, Decimal]]]:
+        """claim id -> its `claim_grant_amounts`, for every claim with active grants in `rounds`: a page of grants a
+        query, where a round's checks asked once per claim (10,000 queries for a round of 10,000 applications)."""
+        out: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
+        for rnd in rounds:
+            for _id, claim_id, item_id, amount, unscaled in self._pages(
+                "claim_id, item_id, amount, unscaled_amount", "round = ? AND superseded = 0", (rnd,)
+            ):
+                out.setdefault(str(claim_id), {})[str(item_id)] = (Decimal(amount), Decimal(unscaled))
+        return out
+
     def _pages(self, cols: str, where: str, params: Sequence[Any], page: int = 1000) -> Iterator[tuple[Any, ...]]:
         """(id, *cols) of the grants matching `where`, by id, a page at a time: flat memory on any backend."""
         last = -1

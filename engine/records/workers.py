@@ -357,7 +357,8 @@ def _foresee_round(job: Job, paths: list[str]) -> Foreseen | None:
                 records[rnd] = record
         if not records:
             return None
-        grants = {claim_id: ledger.claim_grant_amounts(claim_id) for claim_id, rnd in decided if rnd in records}
+        amounts = ledger.round_grant_amounts(sorted(records))
+        grants = {claim_id: amounts.get(claim_id, {}) for claim_id, rnd in decided if rnd in records}
         return Foreseen(records, grants, scaled_grants_digest(ledger, decided, records))
     finally:
         ledger.close()
