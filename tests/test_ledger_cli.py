@@ -622,7 +622,7 @@ def test_read_only_refuses_an_empty_postgresql_schema_and_creates_no_tables(tmp_
         with Ledger(url) as ledger:  # a writing use creates it; then reading works
             assert ledger.counts()["grants"] == 0
         with Ledger(url, create=False) as ledger:
-            assert ledger.schema_version() == 5  # 3: the audit table; 4: a reversal's request key; 5: withdrawn
+            assert ledger.schema_version() == 6  # 3: the audit table; 4: a reversal's request key; 5: withdrawn; 6: keys by grant
     finally:
         gen.close()
 
