@@ -292,25 +292,60 @@ def _copy_ledger(src: Path, dst: Path) -> str:
     return f"sqlite:///{dst}"
 
 
-def test_a_scaling_foreseen_wrongly_is_thrown_away(tmp_path: Path, monkeypatch) -> None:
+def _before_scaling(out: Path) -> Decimal:
+    """The approved total, before scaling, of a run's decisions (decisions.jsonl): its own share of its rounds (a
+    decision not scaled has no `total_before_scaling`: its total is)."""
+    decisions = [json.loads(x) for x in (out / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    return sum((Decimal(d.get("total_before_scaling", d["total"])) for d in decisions), Decimal(0))
+
+
+def _renamed(inp: Path, prefix: str) -> Path:
+    """The round's claim ids given a prefix: generated rounds of any seed number their claims alike (PG-2022-0000001)."""
+    lines = []
+    for line in inp.read_text(encoding="utf-8").splitlines():
+        try:
+            d = json.loads(line)
+        except ValueError:  # (the round's line that is not JSON)
+            lines.append(line)
+            continue
+        lines.append(json.dumps({**d, "claim_id": prefix + d["claim_id"]}, ensure_ascii=False))
+    inp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return inp
+
+
+@pytest.mark.parametrize("case", ["second-batch", "second-batch-foreseen-without-the-first", "same-claim-ids"])
+def test_a_round_that_already_holds_an_earlier_runs_grants(tmp_path: Path, monkeypatch, case: str) -> None:
     # the round's ledger already holds an earlier run's grants in the same round: the round is scaled over both
-    # runs' grants, which the outputs' process (deciding only this input) cannot foresee; what it made is thrown
-    # away and every output made after deciding, the files those of that way
+    # runs' grants. The outputs' process foresees that (`earlier_share`: the earlier run's commits in the round,
+    # read in its snapshot, ahead of this input's), so what it made is kept. Foreseen without them (as before
+    # session 43), or with this input's claim ids already committed (the run refuses them, the foresight, which
+    # does not see those commits, decides them), the foresight is wrong: what it made is thrown away and every output
+    # made after deciding. Every way, the files are those of making every output after deciding
     from test_ledger_support import policy_with_budget
+
+    import engine.records.batch as batch_mod
 
     budgeted = policy_with_budget(tmp_path, "10万")
     first, second = _generated_round(tmp_path / "a.jsonl", 1, 40), _generated_round(tmp_path / "b.jsonl", 2, 40)
+    if case != "same-claim-ids":
+        _renamed(second, "B-")
     run_batch(
         budgeted, first, tmp_path / "first", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", commit=True, round_label="R"
     )
     one, two = _copy_ledger(tmp_path / "l.sqlite", tmp_path / "1.sqlite"), _copy_ledger(tmp_path / "l.sqlite", tmp_path / "2.sqlite")
     after = _made_after(budgeted, second, tmp_path / "after", one, round_label="R")
+    if case == "second-batch-foreseen-without-the-first":
+        monkeypatch.setattr(batch_mod, "earlier_share", lambda base, rounds, own_claims: [])
     calls = _spy_final_pass(monkeypatch)
     s = run_batch(budgeted, second, tmp_path / "o", quiet=True, ledger_url=two, commit=True, round_label="R")
-    assert calls == [1] and s.scaling == after.scaling != {} and s.warnings == after.warnings == []
-    # (the earlier run's grants count: this run's own approved total is less than the round's)
-    assert Decimal(s.scaling["R"]["approved_total"]) > sum(
-        Decimal(json.loads(x)["total_before_scaling"]) for x in (tmp_path / "o" / "decisions.jsonl").read_text().splitlines()
+    assert calls == ([] if case == "second-batch" else [1]) and s.scaling == after.scaling != {} and s.warnings == after.warnings == []
+    # (the earlier run's grants count: the round's approved total is both runs' own, before scaling)
+    own, earlier = _before_scaling(tmp_path / "o"), _before_scaling(tmp_path / "first")
+    assert earlier > 0 and Decimal(s.scaling["R"]["approved_total"]) == own + earlier
+    refused = [json.loads(x) for x in (tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    # generated rounds 1 and 2 share one claim id, PG-2022-0000020: the run refuses it, the foresight decided it
+    assert [e["claim_id"] for e in refused if e["error"] == "already committed"] == (
+        ["PG-2022-0000020"] if case == "same-claim-ids" else []
     )
     assert _same_outputs(tmp_path / "o", tmp_path / "after")
 

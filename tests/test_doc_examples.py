@@ -477,6 +477,7 @@ RENAMED_TESTS = {
     ),
     "test_a_round_on_workers_makes_its_outputs_after_deciding_on_the_processes": "test_a_round_on_workers_makes_its_outputs_on_the_workers",
     "test_the_round_is_foreseen_over_the_ledger_as_it_was_before_the_run_decided": "test_the_round_is_foreseen_before_the_run_commits_anything",
+    "test_a_scaling_foreseen_wrongly_is_thrown_away": "test_a_round_that_already_holds_an_earlier_runs_grants",
     "test_a_budget_round_on_workers_keeps_what_they_made_unless_it_is_scaled": (
         "test_a_round_larger_than_the_foresight_takes_is_scaled_after_deciding_on_workers"
     ),

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import ALLIANCE_ID, APPLICANTS, ENTERPRISE_ID, claim, item
+from conftest import ALLIANCE_ID, APPLICANTS, ENTERPRISE_2_ID, ENTERPRISE_ID, PLATFORM_ID, claim, item
 from test_ledger_support import BACKENDS, make_ledger_url
 
 from engine.core.i18n import tr
@@ -384,6 +384,24 @@ def test_a_commits_decision_is_its_decision_json_with_its_ledger_last(policy, ur
     assert decision_line(again, where, committed=True) == found
     dry = {**want, "ledger": {"round": "pinggu-ip-promotion/2021", "status": "not_committed"}, "input": where}
     assert decision_line(first, where, committed=False) == json.dumps(dry, ensure_ascii=False) + "\n"
+
+
+def test_a_rounds_commits_are_those_with_active_grants_in_it_in_commit_order(url, policy) -> None:
+    # `round_commits` (what a committing run's foresight imports ahead of its own: batch.earlier_share): commits 1
+    # (A), 2 (B), 3 (A), 4 (A, its one item refused: no grant), then 5 replacing 1 in A (1's grants superseded)
+    with Ledger(url) as ledger:
+        granted = item("ip_management_certification", "c1")  # R17: 50,000.00 to an enterprise
+        ledger.commit(policy, claim(granted, claim_id="K-1"), round="A")
+        ledger.commit(policy, claim(granted, claim_id="K-2", id=ENTERPRISE_2_ID), round="B")
+        ledger.commit(policy, claim(granted, claim_id="K-3", id=PLATFORM_ID), round="A")
+        ledger.commit(policy, claim(item("ip_management_certification", "c1", documents=[]), claim_id="K-4"), round="A")
+        amended = claim(item("ip_management_certification", "c1", date="2021-07-01"), claim_id="K-1")
+        assert ledger.commit(policy, amended, replace=True, round="A").status == "replaced"
+        held = ledger.db.query("SELECT commit_seq, superseded FROM grants ORDER BY commit_seq")
+        assert [(int(s), int(x)) for s, x in held] == [(1, 1), (2, 0), (3, 0), (5, 0)]  # (the premises: 4 none, 1 superseded)
+        assert ledger.round_commits(["A"]) == [3, 5]
+        assert ledger.round_commits(["B", "A"]) == [2, 3, 5]
+        assert ledger.round_commits(["C"]) == [] and ledger.round_commits([]) == []
 
 
 def test_a_rounds_grant_amounts_are_each_claims_read_at_once(url, policy) -> None:

@@ -11,7 +11,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_batch_outputs import _copy_ledger, _files, _generated_round, _made_after, _same_outputs, _spy_final_pass, _spy_placed
+from test_batch_outputs import (
+    _before_scaling,
+    _copy_ledger,
+    _files,
+    _generated_round,
+    _made_after,
+    _renamed,
+    _same_outputs,
+    _spy_final_pass,
+    _spy_placed,
+)
 from test_ledger_support import policy_with_budget
 
 from engine.records.batch import run_batch
@@ -27,21 +37,6 @@ def _after(policy, inp: Path, out: Path, url: str, **kw):  # type: ignore[no-unt
 
 def _two(policy, inp: Path, out: Path, url: str, **kw):  # type: ignore[no-untyped-def]
     return run_batch(policy, inp, out, quiet=True, ledger_url=url, workers=2, **kw)
-
-
-def _renamed(inp: Path, prefix: str) -> Path:
-    """The round's claim ids given a prefix: generated rounds of any seed number their claims alike (PG-2022-0000001),
-    and an input claim already committed decides the round on one process (`batch.fallback.committed`)."""
-    lines = []
-    for line in inp.read_text(encoding="utf-8").splitlines():
-        try:
-            d = json.loads(line)
-        except ValueError:  # (the round's line that is not JSON)
-            lines.append(line)
-            continue
-        lines.append(json.dumps({**d, "claim_id": prefix + d["claim_id"]}, ensure_ascii=False))
-    inp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return inp
 
 
 def _versions(tmp_path: Path, b2020: str | None, b2024: str | None):  # type: ignore[no-untyped-def]
@@ -137,38 +132,55 @@ def test_no_report_or_a_report_in_either_language(tmp_path: Path, monkeypatch, r
     assert _files(tmp_path / "two") == _files(tmp_path / "after")
 
 
-def test_a_commit_into_a_round_that_already_holds_an_earlier_runs_grants(tmp_path: Path, monkeypatch) -> None:
-    # the ledger already holds an earlier run's grants in round R: the run scales R over both runs' grants, which
-    # the foresight (this input's grants alone, in a ledger of its own) cannot see: its records differ, what the
-    # workers made is thrown away, every output is made after deciding: one process's files
+@pytest.mark.parametrize("counted", [True, False], ids=["earlier-grants-foreseen", "earlier-grants-left-out"])
+def test_a_commit_into_a_round_that_already_holds_an_earlier_runs_grants(tmp_path: Path, monkeypatch, counted: bool) -> None:
+    # the ledger already holds an earlier run's grants in round R (a second batch of the same round): the run scales
+    # R over both runs' grants, and so does the foresight, which imports the earlier run's commits in R ahead of this
+    # input's (`earlier_share`): what the workers made is kept. Left out (as before session 43), the foresight scales
+    # this input's grants alone, its records differ, what the workers made is thrown away and every output is made
+    # after deciding. Either way the files are one process's
+    import engine.records.workers as workers_mod
+
     chosen = policy_with_budget(tmp_path, "10万")
     first, second = _generated_round(tmp_path / "a.jsonl", 1, 60), _renamed(_generated_round(tmp_path / "b.jsonl", 2, 60), "B-")
     run_batch(chosen, first, tmp_path / "first", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", commit=True, round_label="R")
     one, two_url = _copy_ledger(tmp_path / "l.sqlite", tmp_path / "1.sqlite"), _copy_ledger(tmp_path / "l.sqlite", tmp_path / "2.sqlite")
     after = _made_after(chosen, second, tmp_path / "after", one, round_label="R")
+    if not counted:
+        monkeypatch.setattr(workers_mod, "earlier_share", lambda base, rounds, own_claims: [])
     final, said = _spy_final_pass(monkeypatch), []
     two = _two(chosen, second, tmp_path / "two", two_url, commit=True, round_label="R", on_step=lambda t, _d, _n: said.append(t))
-    assert two.scaling == after.scaling != {} and two.committed == after.committed > 0 and final == [1]
-    assert any("foresee" in t for t in said)  # (on the workers: foreseen, then thrown away)
-    own = sum(Decimal(json.loads(x)["total_before_scaling"]) for x in (tmp_path / "two" / "decisions.jsonl").read_text().splitlines())
-    assert Decimal(two.scaling["R"]["approved_total"]) > own  # (the earlier run's grants count)
+    assert two.scaling == after.scaling != {} and two.committed == after.committed > 0 and final == ([] if counted else [1])
+    assert any("foresee" in t for t in said)  # (on the workers: foreseen, then kept or thrown away)
+    # the round's approved total is both runs' own, before scaling; scaled to exactly the budget
+    assert Decimal(two.scaling["R"]["approved_total"]) == _before_scaling(tmp_path / "first") + _before_scaling(tmp_path / "two")
+    assert _before_scaling(tmp_path / "first") > 0 and two.scaling["R"]["allocated"] == "100000.00"
     assert _same_outputs(tmp_path / "two", tmp_path / "after")
 
 
-def test_a_commit_that_alone_fits_the_budget_but_not_with_the_earlier_runs_grants(policy, tmp_path: Path, monkeypatch) -> None:
-    # this input alone approves exactly the budget (nothing to foresee: no scaling), the earlier run's grants in
-    # the same round take the round past it: the run scales it, what the workers made unscaled is thrown away
+@pytest.mark.parametrize("counted", [True, False], ids=["earlier-grants-foreseen", "earlier-grants-left-out"])
+def test_a_commit_that_alone_fits_the_budget_but_not_with_the_earlier_runs_grants(
+    policy, tmp_path: Path, monkeypatch, counted: bool
+) -> None:
+    # this input alone approves exactly the budget; the earlier run's grants in the same round take the round past
+    # it: the run scales it. Foreseen with the earlier run's grants, the workers make the outputs scaled and they are
+    # kept; foreseen without them (nothing scaled), what the workers made unscaled is thrown away
+    import engine.records.workers as workers_mod
+
     first, second = _generated_round(tmp_path / "a.jsonl", 1, 60), _renamed(_generated_round(tmp_path / "b.jsonl", 2, 60), "B-")
     run_batch(policy, first, tmp_path / "first", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", commit=True, round_label="R")
     own = run_batch(policy, second, tmp_path / "own", quiet=True, ledger_url=_copy_ledger(tmp_path / "l.sqlite", tmp_path / "0.sqlite"))
     chosen = policy_with_budget(tmp_path, str(own.approved_total))  # (decided against the earlier run's history)
     one, two_url = _copy_ledger(tmp_path / "l.sqlite", tmp_path / "1.sqlite"), _copy_ledger(tmp_path / "l.sqlite", tmp_path / "2.sqlite")
     after = _made_after(chosen, second, tmp_path / "after", one, round_label="R")
+    if not counted:
+        monkeypatch.setattr(workers_mod, "earlier_share", lambda base, rounds, own_claims: [])
     final, said = _spy_final_pass(monkeypatch), []
     two = _two(chosen, second, tmp_path / "two", two_url, commit=True, round_label="R", on_step=lambda t, _d, _n: said.append(t))
-    assert two.scaling == after.scaling != {} and final == [1]
+    assert two.scaling == after.scaling != {} and final == ([] if counted else [1])
     assert Decimal(two.scaling["R"]["approved_total"]) > own.approved_total > 0
-    assert any("foresee" in t for t in said)  # (on the workers, foreseen: nothing scaled)
+    assert Decimal(two.scaling["R"]["approved_total"]) == _before_scaling(tmp_path / "first") + own.approved_total
+    assert any("foresee" in t for t in said)
     assert _same_outputs(tmp_path / "two", tmp_path / "after")
 
 

@@ -40,6 +40,7 @@ import dataclasses
 import gc
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -49,7 +50,7 @@ import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -73,6 +74,7 @@ from engine.records.ledger import (
     AlreadyCommitted,
     Audit,
     CommitResult,
+    DecidedCommit,
     Ledger,
     LedgerBusyError,
     LedgerError,
@@ -672,7 +674,7 @@ def run_batch(
             if outputs_while_deciding and workers <= 1:  # (on workers, every line is written when the round is decided)
                 dry = None
                 if any(v.round_budget is not None for v in versions.versions):  # (a round it may scale: foreseen)
-                    dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts)
+                    dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts, commit)
                 streams = (stderr, sys.stdout, sys.stderr)
                 early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, streams, dry, output_processes, steps)
                 progress.start = time.monotonic()  # (the bar's rate and ETA: deciding's, not the wait's)
@@ -2294,15 +2296,36 @@ class Foreseen:
         return (rnd, self.grants[claim_id]) if rnd in self.records else None
 
 
+def earlier_share(base: Ledger | None, rounds: Iterable[str], own_claims: Collection[str]) -> list[DecidedCommit]:
+    """What a committing run's scaling of `rounds` counts besides its own grants: the commits of the run's ledger
+    (`base`) with active grants in those rounds, in commit order, but not those of the run's own claims (which it
+    replaces). A foresight imports them ahead of the run's own commits (`foresight_ledger`), so that a round that
+    already holds an earlier run's grants (a second batch of the same round) is foreseen as the run scales it."""
+    if base is None:
+        return []
+    return [c for c in map(base.export_commit, base.round_commits(rounds)) if c.commit[0] not in own_claims]
+
+
+def foresight_ledger(earlier: Iterable[DecidedCommit], own: Iterable[DecidedCommit]) -> Ledger:
+    """A ledger in this process's memory holding `earlier` (`earlier_share`), then the run's `own` commits in the
+    order the run commits them: the commit order a scaling's ties are broken by is the run's ledger's."""
+    ledger = Ledger("sqlite:///:memory:")
+    ledger.store_decisions = False
+    with ledger.db.locked():
+        for rows in itertools.chain(earlier, own):
+            ledger.import_commit(rows)
+    return ledger
+
+
 @dataclass
 class _DryRun:
     """A round decided ahead, by the outputs' process of `_EarlyOutputs`, to foresee how a round budget scales it:
     the run's own input, versions, round selection and ledger (`base`: its history, read in one snapshot taken before
     the run decides anything), each application committed as the run commits it (`commit_record`), without the
     trace, into a ledger in the process's memory, whose rounds are then scaled as the run scales its own
-    (`scale_round`). A foreseen scaling is only kept if the run scaled exactly so (`_EarlyOutputs.agrees`): an
-    earlier run's grants in the round, a commit made by someone else meanwhile, an application that fails in one
-    and not the other, all make it differ."""
+    (`scale_round`; a committing run's rounds with what the ledger already holds in them, `earlier_share`). A
+    foreseen scaling is only kept if the run scaled exactly so (`_EarlyOutputs.agrees`): a commit made by someone
+    else meanwhile, an application that fails in one and not the other, all make it differ."""
 
     versions: PolicySet
     input_path: str | Path
@@ -2311,6 +2334,7 @@ class _DryRun:
     replace: bool
     round_label: str | None
     verdicts: Mapping[str, Mapping[str, Verdict]] | None
+    commit: bool = False  # the run commits into `base`: its scaling counts what `base` holds in the same rounds
 
     def foresee(self, conn: Any) -> tuple[Ledger | None, dict[str, dict[str, str]]]:
         """The ledger that holds the foreseen grants and the scaled rounds' records; ("ready", None) is sent once
@@ -2358,6 +2382,11 @@ class _DryRun:
             except InputError:  # (the run says it)
                 conn.send(("foreseen", None))
                 return None, {}
+            earlier = earlier_share(base if self.commit else None, rounds, {claim_id for claim_id, _rnd in decided})
+            if earlier:  # (read in the same snapshot as the history the round was decided against)
+                own = [scratch.export_commit(seq) for seq in scratch.round_commits(rounds)]
+                scratch.close()
+                scratch = foresight_ledger(earlier, own)
         scaled: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
             record = scale_round(scratch, rnd, rounds[rnd])

@@ -1983,6 +1983,16 @@ class Ledger:
                 out.setdefault(str(claim_id), {})[str(item_id)] = (Decimal(amount), Decimal(unscaled))
         return out
 
+    def round_commits(self, rounds: Iterable[str]) -> list[int]:
+        """The commits with active grants in `rounds`, in commit order: what a round's scaling counts besides a
+        run's own (`batch`'s foresight of a round that already holds an earlier run's grants)."""
+        seqs: set[int] = set()
+        for rnd in rounds:
+            seqs.update(
+                int(s) for (s,) in self.db.query("SELECT DISTINCT commit_seq FROM grants WHERE round = ? AND superseded = 0", (rnd,))
+            )
+        return sorted(seqs)
+
     def _pages(self, cols: str, where: str, params: Sequence[Any], page: int = 1000) -> Iterator[tuple[Any, ...]]:
         """(id, *cols) of the grants matching `where`, by id, a page at a time: flat memory on any backend."""
         last = -1

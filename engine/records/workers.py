@@ -29,7 +29,8 @@ The run, in three steps:
 With the outputs made on the workers (rows and explanations, merged in their place) and a round budget that may
 scale a round, a step comes between 2 and 3: *Foresight* (N processes): each worker decides its applications ahead,
 without the trace, into a ledger in its memory (`_foresee`); the parent merges their commits in input order into one
-and scales its rounds as the run will (`_foresee_round`). The workers then make each decision's outputs scaled as
+(after the real ledger's commits in the same rounds, when the run commits) and scales its rounds as the run will
+(`_foresee_round`). The workers then make each decision's outputs scaled as
 foreseen, and the run keeps them only if it scales exactly so (`batch._Outputs.agrees`), else makes every output
 after deciding. One process does the same for a whole round (`batch._DryRun`).
 
@@ -85,13 +86,15 @@ from engine.records.batch import (
     Steps,
     commit_record,
     decide_one,
+    earlier_share,
+    foresight_ledger,
     read_claim,
     scale_round,
     scaled_grants_digest,
     worker_outputs,
 )
 from engine.records.inputs import open_claims
-from engine.records.ledger import Ledger, possible_keys
+from engine.records.ledger import DecidedCommit, Ledger, possible_keys
 from engine.records.tabular import InputError
 
 #: At most this many worker processes (a usage error above it): a bound on what one command line can start.
@@ -338,18 +341,19 @@ def _foresee(k: int) -> tuple[str, float]:
 
 def _foresee_round(job: Job, paths: list[str]) -> Foreseen | None:
     """The workers' applications decided ahead (`_foresee`), merged in input order into a ledger in this process's
-    memory and scaled as the run will scale its rounds (`scale_round`): what the workers then make the outputs
-    with. None when no round is scaled so."""
-    ledger = Ledger("sqlite:///:memory:")
-    ledger.store_decisions = False
+    memory -- after what the real ledger already holds in the same rounds, when the run commits into it
+    (`earlier_share`) -- and scaled as the run will scale its rounds (`scale_round`): what the workers then make the
+    outputs with. None when no round is scaled so."""
+    decided: list[tuple[str, str]] = []
+    rounds: dict[str, dict[int, CompiledPolicy]] = {}
+    own: list[DecidedCommit] = []
+    for _i, claim_id, rnd, year, version, rows in heapq.merge(*(_entries(p) for p in paths), key=lambda e: int(e[0])):
+        own.append(rows)
+        decided.append((claim_id, rnd))
+        rounds.setdefault(rnd, {})[year] = job.versions.versions[version]
+    earlier = earlier_share(job.real if job.commit else None, rounds, {claim_id for claim_id, _rnd in decided})
+    ledger = foresight_ledger(earlier, own)
     try:
-        decided: list[tuple[str, str]] = []
-        rounds: dict[str, dict[int, CompiledPolicy]] = {}
-        with ledger.db.locked():
-            for _i, claim_id, rnd, year, version, rows in heapq.merge(*(_entries(p) for p in paths), key=lambda e: int(e[0])):
-                ledger.import_commit(rows)
-                decided.append((claim_id, rnd))
-                rounds.setdefault(rnd, {})[year] = job.versions.versions[version]
         records: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
             record = scale_round(ledger, rnd, rounds[rnd])
