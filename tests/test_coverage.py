@@ -314,3 +314,23 @@ def test_a_reading_named_by_a_condition_and_a_test_that_does_not_apply_are_branc
     assert {"reading:first-right-holder?R4", "reading:first-right-holder?R30", "not_applicable:invention-patent-fees#when2"} <= got
     only_cn = hits(engine.evaluate(policy, claim(item("invention_patent_grant", "p1", patent_id=patent_number(402)))).to_dict())
     assert "not_applicable:invention-patent-fees#when2" not in only_cn and "reading:first-right-holder?R4" not in only_cn
+
+
+def test_the_report_names_the_measures_by_title_and_version_not_by_the_policy_s_id(report: CoverageReport) -> None:
+    """The text report was headed 'pinggu-ip-promotion 2020.1 的覆盖情况（…）' and the page's <title> 'Coverage
+    pinggu-ip-promotion 2020.1': the policy's id, a code, where officers know the measures by their title and version
+    (as match's console, the notices and summary.xlsx name them). The page's heading had the title and a bare '2020.1'."""
+    from engine.core.i18n import use_language
+
+    file = report.policy.file
+    with use_language("zh"):
+        text, page = report.to_text(), report.to_html()
+    assert text.startswith(f"平谷区知识产权促进办法（版本 2020.1）的覆盖情况（{file}）\n\n")
+    assert "<title>覆盖情况：平谷区知识产权促进办法（版本 2020.1）</title>" in page
+    assert "<h1>条款覆盖情况：平谷区知识产权促进办法（版本 2020.1）</h1>" in page
+    with use_language("en"):
+        text, page = report.to_text(), report.to_html()
+    title = "Pinggu District Intellectual Property Promotion Measures, version 2020.1"
+    assert text.startswith(f"coverage of {title} ({file})\n\n")
+    assert f"<title>Coverage: {title}</title>" in page and f"<h1>Clause coverage: {title}</h1>" in page
+    assert "pinggu-ip-promotion" not in text.splitlines()[0] + page[: page.index("</h1>")]

@@ -1267,6 +1267,13 @@ def label(text: Text) -> PolicyWords:
     return PolicyWords(text)
 
 
+def titled(title: Text, version: str) -> Msg:
+    """Measures as officers and applicants know them: their title and a version, in the reader's language
+    (`平谷区知识产权促进办法（版本 2020.1）`, `…, version 2020.1`), where the policy's id, a code, named them. The one
+    wording of it: match's console, notices and summary.xlsx, and the officer's coverage report and `versions`."""
+    return msg("claim.versions.titled", title=label(title), version=version)
+
+
 def percent_fix(raw: Any) -> Msg:
     """How to write a percentage the claim gave another way: 4.35 -> write it as "4.35%"."""
     if isinstance(raw, bool) or not isinstance(raw, int | Decimal | str):

@@ -20,7 +20,7 @@ from typing import Any
 import engine.explaining
 from engine.core.i18n import Msg, lookup, msg, tr
 from engine.core.quantities import format_money, said_money
-from engine.deciding.claims import label
+from engine.deciding.claims import label, titled
 from engine.explaining.labels import Labels
 from engine.explaining.render import renderer
 from engine.language.model import CompiledPolicy, Rule, Text
@@ -370,8 +370,7 @@ def policy_said(policy: CompiledPolicy | None, pid: str, version: str | None) ->
     notice heads it and summary.xlsx's 政策 column says it; a policy not loaded as given (its id and version)."""
     if policy is None:
         return " ".join(x for x in (pid, version) if x)
-    title = label(policy.title)
-    return title if version is None else msg("match.policy_cell", title=title, version=version)
+    return label(policy.title) if version is None else titled(policy.title, version)
 
 
 def policy_named(policy: CompiledPolicy | None, pid: str, version: str | None, lang: str) -> str:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.core.i18n import language, lookup, msg, tr
-from engine.deciding.claims import label
+from engine.deciding.claims import label, titled
 from engine.language import model
 from engine.language.expressions import CompiledExpression
 from engine.language.walk import PolicyVisitor, Site, walk
@@ -96,7 +96,8 @@ class CoverageReport:
         )
 
     def to_text(self) -> str:
-        lines = [tr(msg("coverage.title", id=self.policy.id, version=self.policy.version, file=self.policy.file)), ""]
+        # (the measures by their title and version, as officers know them: it was the policy's id, a code)
+        lines = [tr(msg("coverage.title", policy=titled(self.policy.title, self.policy.version), file=self.policy.file)), ""]
         for c in self.clauses:
             if not c.computable and not c.encoded_by:
                 continue
@@ -136,15 +137,14 @@ class CoverageReport:
                 f"<td>{e(', '.join(tr(x) for x in c.encoded_by))}</td><td>{len(c.cases)}</td><td><ul>{branches}</ul></td></tr>"
             )
         missing = "".join(f"<li>{e(tr(m))}</li>" for m in self.missing())
-        lang = language()
-        title = self.policy.title.zh if lang == "zh" else (self.policy.title.en or self.policy.title.zh)
+        lang, named = language(), titled(self.policy.title, self.policy.version)  # (its title and version, not its id)
         return (
             f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
-            f"<title>{e(tr(msg('coverage.html.title', id=self.policy.id, version=self.policy.version)))}</title>"
+            f"<title>{e(tr(msg('coverage.html.title', policy=named)))}</title>"
             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
             "vertical-align:top}tr.ok td:first-child{border-left:6px solid #2a2}tr.miss td:first-child{border-left:6px solid #c22}"
             "tr.ref{color:#888}li.ok{color:#161}li.miss{color:#a11;font-weight:bold}ul{margin:0;padding-left:1.2em}</style></head><body>"
-            f"<h1>{e(tr(msg('coverage.html.heading', title=title, version=self.policy.version)))}</h1>"
+            f"<h1>{e(tr(msg('coverage.html.heading', policy=named)))}</h1>"
             f"<p>{e(tr(self.summary()))}</p>"
             f"<table><tr><th>{e(lookup('coverage.html.clause'))}</th><th>{e(lookup('coverage.html.encoded_by'))}</th>"
             f"<th>{e(lookup('coverage.html.cases'))}</th><th>{e(lookup('coverage.html.branches'))}</th></tr>"
