@@ -84,7 +84,7 @@ def test_the_language_flag_after_explain_and_report_chooses_too(capsys: pytest.C
     assert "usage: policy-engine report" in _help(capsys, "--lang", "zh", "report", "--lang", "en")  # the last one wins
     assert "用法：policy-engine test" in _help(capsys, "test", "--lang", "zh")  # every command takes it after itself too
     r = _run("versions", str(POLICY_PATH), "--lang", "zh")
-    assert r.returncode == 0 and "pinggu-ip-promotion：1 个版本" in r.stdout, r.stderr
+    assert r.returncode == 0 and "平谷区知识产权促进办法：1 个版本\n" in r.stdout, r.stderr
 
 
 def test_a_file_whose_name_starts_with_a_dash_gets_a_hint(
@@ -346,7 +346,7 @@ def test_validate_and_lint_summaries_in_chinese() -> None:
     r = _run("--lang", "zh", "validate", str(POLICY_PATH))
     assert r.returncode == 0 and "：无误 —— pinggu-ip-promotion 2020.1" in r.stdout and "条规则" in r.stdout, r.stdout
     r = _run("--lang", "zh", "versions", str(POLICY_PATH))
-    assert r.returncode == 0 and "pinggu-ip-promotion：1 个版本" in r.stdout, r.stdout
+    assert r.returncode == 0 and "平谷区知识产权促进办法：1 个版本\n" in r.stdout, r.stdout
 
 
 def test_the_exit_codes_are_listed_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:

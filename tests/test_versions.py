@@ -157,3 +157,21 @@ def test_a_funding_year_that_cannot_be_read_is_said_with_the_problems_every_vers
     with pytest.raises(engine.ClaimError) as exc:
         versions.pick(data)
     assert [p.path for p in exc.value.problems] == [("funding_year",)]
+
+
+def test_versions_names_the_measures_by_their_title_then_lists_each_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`versions` headed its listing 'pinggu-ip-promotion：2 个版本': the policy's id, a code, where officers know the
+    measures by their title (as match's console, the notices and the coverage report name them); each version, by its
+    number and file, is listed after it."""
+    from engine.cli import main
+
+    assert main(["--lang", "zh", "versions", str(POLICY_PATH), str(DRAFT)]) == 0
+    assert capsys.readouterr().out == (
+        f"平谷区知识产权促进办法：2 个版本\n  2020.1（{POLICY_PATH}）：申报年度 2021-2023\n  2024.1-draft（{DRAFT}）：申报年度 2024-2026\n"
+    )
+    assert main(["--lang", "en", "versions", str(POLICY_PATH), str(DRAFT)]) == 0
+    assert capsys.readouterr().out == (
+        "Pinggu District Intellectual Property Promotion Measures: 2 version(s)\n"
+        f"  2020.1 ({POLICY_PATH}): funding years 2021-2023\n"
+        f"  2024.1-draft ({DRAFT}): funding years 2024-2026\n"
+    )

@@ -18,6 +18,7 @@ from engine.cli import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, command
 from engine.cli.common import add_encoding_argument, describe, print_error, say, say_error, write_output
 from engine.core.errors import EngineError
 from engine.core.i18n import Msg, msg, tr
+from engine.deciding.claims import label
 from engine.deciding.ready import load_policy
 from engine.deciding.versions import PolicySet
 from engine.officer.casefile import format_results as format_cases
@@ -136,7 +137,8 @@ def cmd_versions(args: argparse.Namespace) -> int:
     except EngineError as err:
         print_error(err)
         return EXIT_INVALID
-    say(msg("cli.versions.count", id=versions.id, n=len(versions.versions)))
+    # (the measures by their title, as officers know them, where it said the id; each version is listed after it)
+    say(msg("cli.versions.count", policy=label(versions.newest.title), n=len(versions.versions)))
     for w in versions.windows(where=True):
         say(f"  {tr(w)}")
     problems = versions.report()
