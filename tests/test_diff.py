@@ -191,7 +191,7 @@ def test_two_versions_under_one_version_label_are_said_to_need_a_new_label(tmp_p
         "政策版本；两个版本共用一个版本号，日后就分不清一份申请是按哪个版本审核的。"
         f"请在修订后的文件 {new} 中把 policy.version 改为新的版本号，再重新比较\n"
     )
-    assert out.startswith(f"pinggu-ip-promotion：2020.1（{old}）→ 2020.1（{new}）—— 共 1 处变化\n")
+    assert out.startswith(f"平谷区知识产权促进办法：2020.1（{old}）→ 2020.1（{new}）—— 共 1 处变化\n")
     assert main(["--lang", "en", "diff", str(old), str(new), "--json"]) == 0
     out, err = capsys.readouterr()
     assert err.startswith("warning: the two files carry the same version (2020.1), yet differ in 1 place(s): ")
@@ -592,3 +592,31 @@ def test_a_scope_is_said_in_the_explanations_words(policy: engine.CompiledPolicy
         "pledge-loan-interest: cap pledge-annual-cap per applicant, funding year → per applicant",
         "pledge-loan-interest: limit pledge-once-a-loan added: 1 time(s) per loan contract number",
     ]
+
+
+def test_the_heading_names_the_measures_by_their_title_not_the_policy_s_id(tmp_path: Path) -> None:
+    """diff's listing was headed 'pinggu-ip-promotion：2020.1（…）→ 2024.1-draft（…）': the policy's id, a code, where
+    officers know the measures by their title (as `versions` and the coverage report now head theirs). A revision that
+    renames the measures is headed by its new title (the change of title is listed below it)."""
+    from engine.officer.diff import format_changes
+
+    old, new = engine.load_policy(POLICY_PATH), engine.load_policy(ROOT / "policies" / "revisions" / "pinggu_2024_draft.yaml")
+    changes = diff_policies(old, new)
+    with use_language("zh"):
+        heading = format_changes(old, new, changes).splitlines()[0]
+    assert heading == f"平谷区知识产权促进办法：2020.1（{old.file}）→ 2024.1-draft（{new.file}）—— 共 {len(changes)} 处变化"
+    with use_language("en"):
+        heading = format_changes(old, new, changes).splitlines()[0]
+    assert heading == (
+        f"Pinggu District Intellectual Property Promotion Measures: 2020.1 ({old.file}) → 2024.1-draft ({new.file}) — "
+        f"{len(changes)} change(s)"
+    )
+    shutil.copytree(ROOT / "policies" / "texts", tmp_path / "texts")
+    zh = "    zh: 平谷区知识产权促进办法\n"
+    assert TEXT.count(zh) == 1
+    (tmp_path / "renamed.yaml").write_text(TEXT.replace(zh, "    zh: 平谷区知识产权促进办法（修订）\n"), encoding="utf-8")
+    renamed = engine.load_policy(tmp_path / "renamed.yaml")
+    with use_language("zh"):
+        said = format_changes(old, renamed, diff_policies(old, renamed))
+    assert said.startswith(f"平谷区知识产权促进办法（修订）：2020.1（{old.file}）→ 2020.1（{renamed.file}）—— 共 1 处变化\n")
+    assert "标题（zh）：“平谷区知识产权促进办法” → “平谷区知识产权促进办法（修订）”" in said

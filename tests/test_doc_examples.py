@@ -312,7 +312,9 @@ def _block_after(doc: str, first: str) -> list[str]:
 def test_the_worked_revisions_diff_is_shown_as_diff_prints_it() -> None:
     # the English guide shows the whole output; the Chinese one an excerpt (节选), its lines in the output's order
     # (the cap's new `says` lines were missing, and "17 change(s)" was 19)
-    assert _block_after("authoring.en.md", "pinggu-ip-promotion: 2020.1") == _diff_of_the_worked_revision("en")
+    # (its heading names the measures by their title: it was the policy's id, pinggu-ip-promotion)
+    head = "Pinggu District Intellectual Property Promotion Measures: 2020.1"
+    assert _block_after("authoring.en.md", head) == _diff_of_the_worked_revision("en")
     excerpt, said = _block_after("authoring.zh.md", "第六条第（一）项"), iter(_diff_of_the_worked_revision("zh"))
     assert len(excerpt) > 10 and all(any(line == shown for line in said) for shown in excerpt), excerpt
 

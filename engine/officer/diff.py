@@ -1481,7 +1481,9 @@ def error_lines(error: Mapping[str, Any], headings: Mapping[str, Any] | None = N
 
 
 def format_changes(old: model.CompiledPolicy, new: model.CompiledPolicy, changes: list[Change]) -> str:
-    lines = [tr(msg("diff.heading", id=old.id, old=old.version, old_file=old.file, new=new.version, new_file=new.file, n=len(changes)))]
+    # (the measures by their title, the newer's, as `versions` heads its listing: it was the policy's id, a code)
+    named = policy_words(new.title)
+    lines = [tr(msg("diff.heading", policy=named, old=old.version, old_file=old.file, new=new.version, new_file=new.file, n=len(changes)))]
     current = None
     for ch in changes:
         if ch.clause != current:
