@@ -1030,7 +1030,7 @@ EDITS = {
     "steps a string": "items[0].steps: 'abc' is not of type 'array'",
     "a bogus amount": "items[0].amount: '12abc' does not match '^-?[0-9]+\\\\.[0-9]{2}$'",
     "a bogus total": "total: '1e999999' does not match '^-?[0-9]+\\\\.[0-9]{2}$'",
-    "an unknown rule": "items[0].rule: unknown rule 'no-such-rule': not a rule of policy 'pinggu-ip-promotion' '2020.1'",
+    "an unknown rule": "items[0].rule: unknown rule 'no-such-rule': not a rule of Pinggu District Intellectual Property Promotion Measures, version 2020.1",
     "an item type not its rule's": "items[0].type: item type 'patent_insurance' is not the one rule 'invention-patent-fees' decides ('invention_patent_grant')",
     "an unknown status": "items[0].status: 'won' is not one of granted, reduced, refused, incomplete, referred, pending_review",
     "an extra key": "remarks: unknown key 'remarks' in a recorded decision",
@@ -1049,6 +1049,19 @@ def test_a_hand_edited_decision_is_named_not_rendered(tmp_path, capsys, recorded
     lines = captured.err.splitlines()
     assert lines[0] == "not a decision as the engine records it (1 problem(s))"
     assert lines[1].startswith(f"{path}:1:") and lines[1].endswith(": " + EDITS[how]), lines[1]
+
+
+def test_an_unknown_rule_names_the_measures_by_title_and_version_in_chinese(tmp_path, capsys, recorded):
+    # it said 'not a rule of policy 'pinggu-ip-promotion' '2020.1'' / '政策“pinggu-ip-promotion”“2020.1”中没有这条规则':
+    # the policy's id, a code, where officers know the measures by their title and version (English: EDITS)
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(_edit(recorded, "an unknown rule"), ensure_ascii=False), encoding="utf-8")
+    assert main(["--lang", "zh", "explain", "--policy", POLICY, str(path)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1].startswith(f"{path}:1:")
+    assert lines[1].endswith(": items[0].rule：无法识别的规则 'no-such-rule'：平谷区知识产权促进办法（版本 2020.1）中没有这条规则"), lines[
+        1
+    ]
 
 
 @pytest.mark.parametrize("how", ["unknown keys", "items not objects"])

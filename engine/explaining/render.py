@@ -58,7 +58,7 @@ from engine.core.characters import CONTROLS, FORMAT_ASTRAL, FORMAT_BMP
 from engine.core.errors import ClaimError, OutputError, Problem, first_named, os_reason
 from engine.core.i18n import MESSAGE_DIR, Msg, msg, tr
 from engine.core.version import __version__
-from engine.deciding.claims import Claim, refuse_what_is_no_policy
+from engine.deciding.claims import Claim, refuse_what_is_no_policy, titled
 from engine.deciding.decision import DECISION_FORMAT, STATUSES, Decision, in_engine_context
 from engine.explaining.catalogue import PLACEHOLDER as _PLACEHOLDER
 from engine.explaining.catalogue import Catalogue, languages
@@ -622,7 +622,7 @@ def check_recorded_rules(policy: CompiledPolicy, data: Mapping[str, Any], file: 
         if rule is None:
             problems.append(
                 Problem(
-                    msg("render.unknown_rule", rule=repr(item.get("rule")), policy=policy.id, version=policy.version),
+                    msg("render.unknown_rule", rule=repr(item.get("rule")), policy=titled(policy.title, policy.version)),  # (not its id)
                     path=("items", i, "rule"),
                     file=file,
                     code="decision",
@@ -642,7 +642,7 @@ def check_recorded_rules(policy: CompiledPolicy, data: Mapping[str, Any], file: 
         if grant.get("rule") not in rules:
             problems.append(
                 Problem(
-                    msg("render.unknown_rule", rule=repr(grant.get("rule")), policy=policy.id, version=policy.version),
+                    msg("render.unknown_rule", rule=repr(grant.get("rule")), policy=titled(policy.title, policy.version)),
                     path=("grants", i, "rule"),
                     file=file,
                     code="decision",
