@@ -1542,6 +1542,9 @@ class _Outputs:
         self.abandoned = False
         #: the scaling the workers foresaw and made these outputs with (`batch --workers` with a round budget)
         self.foreseen: Foreseen | None = None
+        #: each merged decision's (claim id, round), in order, as the merge wrote them (None: `agrees` reads them back
+        #: from decisions.partial.jsonl, a second pass over every line after the bar)
+        self.merged_claims: list[tuple[str, str]] | None = None
         self.failed: Exception | None = None  # why the report could not be drawn
         if report:
             try:
@@ -1566,7 +1569,10 @@ class _Outputs:
         foreseen = self.foreseen
         if foreseen is None:
             return not scaled
-        return foreseen.records == scaled and foreseen.digest == scaled_grants_digest(target, _claims_and_rounds(raw_path), scaled)
+        if foreseen.records != scaled:
+            return False
+        claims = self.merged_claims if self.merged_claims is not None else _claims_and_rounds(raw_path)
+        return foreseen.digest == scaled_grants_digest(target, claims, scaled)
 
     def drop_report(self) -> None:
         """No report is drawn after all (the merge of a round on workers over `REPORT_LIMIT`: `finish` says so)."""

@@ -738,6 +738,8 @@ def _merge(
     if scratch is not None:
         scratch.__enter__()
     ahead = ScalingAhead(job.versions)  # (whether a round is already certain to be scaled: its outputs left to after)
+    if outputs is not None and job.foreseen is not None:  # (what `agrees` checks the foresight by, collected here)
+        outputs.merged_claims = []
     failed: tuple[Any, Any, Any] = (None, None, None)
     try:
         for entry in heapq.merge(*arriving, key=lambda e: int(e[0])):
@@ -759,6 +761,11 @@ def _merge(
                 if outputs is not None and job.foreseen is None and decided is not None and ahead.certain(rnd, decided.unscaled_total()):
                     outputs.abandoned = True  # the round will be scaled: what the workers made would be thrown away
                     outputs = None
+                if outputs is not None and outputs.merged_claims is not None:
+                    if decided is None:  # (no commit's rows to name its claim: `agrees` reads the file)
+                        outputs.merged_claims = None
+                    else:
+                        outputs.merged_claims.append((decided.commit[0], rnd))
                 if outputs is not None:
                     what = None if made is None else pickle.loads(made)  # noqa: S301 - as `_entries`
                     if what is not None and stored is not None and what.lines:  # (made scaled: its line numbered too)
