@@ -284,6 +284,35 @@ def test_a_round_a_budget_scales_makes_its_outputs_while_deciding_by_the_scaling
     assert _same_outputs(tmp_path / "o", tmp_path / "after")
 
 
+def test_the_foresight_is_checked_by_the_claims_the_run_wrote_not_by_reading_the_decisions_again(tmp_path: Path, monkeypatch) -> None:
+    # after the bar, the check that the run scaled as the outputs' process foresaw takes each decision's claim id and
+    # round as the run wrote it (`decide_one`'s `seen`), in the order of decisions.jsonl, where it read every line of
+    # decisions.partial.jsonl back (`_claims_and_rounds`); the default rounds, one per funding year, all scaled
+    from test_ledger_support import policy_with_budget
+
+    import engine.records.batch as batch_mod
+
+    budgeted = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 5, 120)
+    after = _made_after(budgeted, inp, tmp_path / "after", f"sqlite:///{tmp_path / 'a.sqlite'}")
+    read_back, checked = [], []
+    monkeypatch.setattr(batch_mod, "_claims_and_rounds", lambda path: read_back.append(path) or iter(()))
+    real = batch_mod.scaled_grants_digest
+
+    def digest(ledger, decided, scaled):  # type: ignore[no-untyped-def]
+        checked.append(list(decided))
+        return real(ledger, checked[-1], scaled)
+
+    monkeypatch.setattr(batch_mod, "scaled_grants_digest", digest)
+    calls = _spy_final_pass(monkeypatch)
+    s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True)
+    assert calls == [] and read_back == [] and s.scaling == after.scaling and len(s.scaling) > 1
+    lines = [json.loads(x) for x in (tmp_path / "o" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert checked == [[(d["claim_id"], d["ledger"]["round"]) for d in lines]] and len(lines) == s.decided > 0
+    assert {d["ledger"]["round"] for d in lines} == set(s.scaling)
+    assert _same_outputs(tmp_path / "o", tmp_path / "after")
+
+
 def _copy_ledger(src: Path, dst: Path) -> str:
     import sqlite3
 

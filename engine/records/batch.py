@@ -653,6 +653,7 @@ def run_batch(
     raw_path = out / "decisions.partial.jsonl"
     rounds: dict[str, dict[int, CompiledPolicy]] = {}  # round -> funding year -> the version that decided it
     early: _EarlyOutputs | None = None  # the outputs being made while deciding, if they are
+    seen: list[tuple[str, str]] | None = None  # each decision's (claim id, round) as written, when `early` foresaw a scaling
     merged: list[_Outputs] = []  # the outputs made on the workers (`--workers`), merged in input order, if they are
     noticed: list[Msg] = []
 
@@ -677,6 +678,7 @@ def run_batch(
                     dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts, commit)
                 streams = (stderr, sys.stdout, sys.stderr)
                 early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, streams, dry, output_processes, steps)
+                seen = [] if early is not None and early.foresaw_scaling() else None
                 progress.start = time.monotonic()  # (the bar's rate and ETA: deciding's, not the wait's)
             try:
                 parallel = workers > 1 and audit is None and own_history and _decide_on_workers(
@@ -690,7 +692,7 @@ def run_batch(
                     summary.applications += 1
                     error = decide_one(
                         versions, rec, target, base, real, replace, round_label, trace, dec_f, summary, rounds, verdicts, audit,
-                        own_history, replace_said,
+                        own_history, replace_said, seen,
                     )  # fmt: skip
                     if error is not None:
                         summary.failed += 1
@@ -729,7 +731,7 @@ def run_batch(
                 noticed.append(msg("batch.later_affected", n=len(later), claims=shown, more=more))
         # made from decisions that scaling has changed (unless that process foresaw the very same scaling): thrown
         # away, made again
-        agreed = early is not None and early.agrees(scaled, target, raw_path)
+        agreed = early is not None and early.agrees(scaled, target, raw_path, seen)
         if early is not None and not agreed:
             early.cancel()
         if merged and (merged[0].abandoned or not merged[0].agrees(scaled, target, raw_path)):  # likewise (abandoned:
@@ -1120,8 +1122,10 @@ def decide_one(
     audit: Audit | None = None,
     own_history: bool = True,
     replace_said: str = REPLACE_BY_RUN,
+    seen: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any] | None:
-    """One application decided and its line written (None), or its error record."""
+    """One application decided and its line written (None), or its error record. `seen`: given each written
+    decision's (claim id, round), for `_EarlyOutputs.agrees`."""
     if rec.data is None:  # (a claim id given again says how to replace in the words of the run's caller)
         problems = [_through(p, replace_said) for p in rec.problems]
         return error_record(rec, problems + _rest_of(versions, rec), msg("batch.error.application"))
@@ -1157,6 +1161,8 @@ def decide_one(
             summary.already_committed += 1
     rounds.setdefault(result.round, {})[claim.funding_year] = policy
     dec_f.write(decision_line(result, rec.where, committed=target is real))
+    if seen is not None:
+        seen.append((claim.claim_id, result.round))
     return None
 
 
@@ -2513,10 +2519,15 @@ class _EarlyOutputs:
             pass
         steps.done()
 
-    def agrees(self, scaled: dict[str, dict[str, str]], target: Ledger, raw_path: Path) -> bool:
+    def foresaw_scaling(self) -> bool:
+        """Whether the process foresaw a round scaled (so `agrees` will check each decision's claim and round)."""
+        return self.ahead is not None and self.ahead[0] == "foreseen" and bool(self.ahead[1] and self.ahead[1][0])
+
+    def agrees(self, scaled: dict[str, dict[str, str]], target: Ledger, raw_path: Path, seen: list[tuple[str, str]] | None = None) -> bool:
         """Whether what the process makes is what the run's rounds need, once every decision is made (its line in
         `raw_path`) and every round scaled (`scaled`, in `target`): nothing scaled, or a process that foresaw exactly
-        this scaling (`wait_for_foresight` kept what it said). False when it failed."""
+        this scaling (`wait_for_foresight` kept what it said). False when it failed. `seen`: each decision's (claim
+        id, round) as the run wrote it (else read back from `raw_path`, a second pass over every line)."""
         if not self.foreseeing:
             return not scaled
         if self.ahead is None:  # it died (killed, out of memory) before it had foreseen
@@ -2529,7 +2540,8 @@ class _EarlyOutputs:
         if value is None:  # it could not decide the round (the input broke off): it made the outputs unscaled
             return not scaled
         records, digest = value
-        if records != scaled or (scaled and digest != scaled_grants_digest(target, _claims_and_rounds(raw_path), scaled)):
+        decided = seen if seen is not None else _claims_and_rounds(raw_path)
+        if records != scaled or (scaled and digest != scaled_grants_digest(target, decided, scaled)):
             return False
         self.foreseen = scaled
         return True
