@@ -438,24 +438,17 @@ def test_claims_given_again_unchanged_into_another_round(tmp_path: Path, monkeyp
     assert remade
 
 
-# --- a hole: a labelled round's budget is the version of this run's latest funding year, not the round's -----------
+# --- a labelled round's budget is the version of the round's latest funding year, whichever batch brought it ------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="run_batch scales a labelled round by the version of the latest funding year among this run's own "
-    "decisions (`rounds` in run_batch, and so the foresight), not among the grants the round holds: an earlier "
-    "batch's 2024 grants in round R are rescaled to the 2020 version's budget by a later batch of 2021 "
-    "(docs/ledger-and-batch.md: a labelled round that spans versions takes the version of its latest year)",
-)
 def test_a_labelled_round_holding_a_later_years_grants_keeps_that_years_budget(tmp_path: Path) -> None:
     # by hand: the 2020 measures with a round budget of 10万, the 2024 draft with 5万. The first batch commits two
     # Beijing IP demonstration units of funding year 2024 (5万 each, fixed) into round R: 100,000.00 over the
     # draft's 50,000.00, scaled x 0.5 (the draft's version named). The second commits one of 2021 (5万) into R: R
     # now spans 2021 and 2024, so its latest year's version, the draft, governs it: budget 50,000.00 over 150,000.00,
     # factor 0.333333; each share 16,666.666..., floored 16,666.66 (49,999.98), the two cents left by commit
-    # order: A1 and A2 16,666.67, B1 16,666.66. (The run scales R to 10万 by the 2020 measures instead, and the
-    # total granted depends on the order the batches came in)
+    # order: A1 and A2 16,666.67, B1 16,666.66. (Before session 43 the run scaled R to 10万 by the 2020 measures, the
+    # version of its own latest year: the total granted depended on the order the batches came in)
     versions = _versions(tmp_path, "10万", "5万")
     unit = "beijing_ip_demonstration_unit"
     in_2024 = [claim(item(unit, "t1", date="2024-06-01"), funding_year=2024, claim_id=f"A{n}", id=i) for n, i in ((1, ENTERPRISE_ID), (2, ENTERPRISE_2_ID))]  # fmt: skip
@@ -472,12 +465,6 @@ def test_a_labelled_round_holding_a_later_years_grants_keeps_that_years_budget(t
     assert held == {"A1": "16666.67", "A2": "16666.67", "B1": "16666.66"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a run that replaces a claim into another round scales only the rounds it decided: the round the "
-    "replaced claim's superseded grants were in keeps its old scaling (its record counting the superseded grants, "
-    "its active grants scaled down though now within the budget)",
-)
 def test_a_claim_replaced_into_another_round_rescales_the_round_it_left(tmp_path: Path) -> None:
     # by hand: three Beijing IP demonstration units (5万 each, fixed) in round R with a budget of 10万: 150,000.00,
     # each share 33,333.333..., floored 33,333.33 (99,999.99), the cent left to A1 (first in commit order). A1 is then
@@ -498,3 +485,22 @@ def test_a_claim_replaced_into_another_round_rescales_the_round_it_left(tmp_path
         assert held[0] == ("A1", "S", "50000.00")  # (the premise: replaced into S)
         assert held[1:] == [("A2", "R", "50000.00"), ("A3", "R", "50000.00")]
         assert db.execute("SELECT count(*) FROM rounds WHERE round = 'R'").fetchone()[0] == 0
+
+
+def test_a_claim_replaced_out_of_a_round_it_alone_held_leaves_it_unscaled(tmp_path: Path) -> None:
+    # by hand: one Beijing IP demonstration unit (5万, fixed) in round R with a budget of 3万: scaled to 30,000.00.
+    # Replaced under round label S, it leaves R with no active grant: R's scaling record goes (`Ledger.unscale_round`;
+    # nothing is left to scale), and S holds its 50,000.00, over the budget: scaled to 30,000.00
+    budgeted = policy_with_budget(tmp_path, "3万")
+    only = claim(item("beijing_ip_demonstration_unit", "t1"), claim_id="A1")
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    first = run_batch(budgeted, _append(tmp_path / "a.jsonl", [only]), tmp_path / "first", quiet=True, ledger_url=url, commit=True, round_label="R")  # fmt: skip
+    assert (first.scaling["R"]["approved_total"], first.scaling["R"]["allocated"]) == ("50000.00", "30000.00")
+    amended = _append(tmp_path / "b.jsonl", [{**only, "submission_date": "2022-03-16"}])
+    s = run_batch(budgeted, amended, tmp_path / "o", quiet=True, ledger_url=url, commit=True, replace=True, round_label="S")
+    assert s.replaced == 1 and list(s.scaling) == ["S"]
+    assert (s.scaling["S"]["approved_total"], s.scaling["S"]["allocated"]) == ("50000.00", "30000.00")
+    with sqlite3.connect(tmp_path / "l.sqlite") as db:
+        assert db.execute("SELECT round FROM rounds").fetchall() == [("S",)]
+        held = db.execute("SELECT round, amount, unscaled_amount FROM grants WHERE superseded = 0").fetchall()
+        assert held == [("S", "30000.00", "50000.00")]

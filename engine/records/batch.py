@@ -249,6 +249,8 @@ class BatchSummary:
     replaced_ids: list[str] = field(default_factory=list)
     #: each replaced claim's grants before and after (as committed: a later scaling of the round is not in them)
     replaced_totals: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
+    #: the rounds the replaced commits were in (scaled again after deciding: a claim may have left one)
+    left_rounds: set[str] = field(default_factory=set)
     replaced: int = 0
     approved_total: Decimal = ZERO  # after any scaling
     by_status: dict[str, BudgetLine] = field(default_factory=lambda: {s: BudgetLine() for s in STATUSES})
@@ -713,10 +715,11 @@ def run_batch(
         if left:  # (each right after the notice naming its sheet's missing columns)
             noticed[:] = [m for i, n in enumerate(noticed) for m in ((n, left[i]) if i in left else (n,))]
         scaled: dict[str, dict[str, str]] = {}
-        for rnd in sorted(rounds):
-            if round_policy(rounds[rnd]).round_budget is not None:
+        for rnd in sorted(rounds.keys() | summary.left_rounds):  # (and the rounds replaced claims left)
+            years = round_years(target, rnd, rounds.get(rnd, {}), versions)
+            if years and round_policy(years).round_budget is not None:
                 steps.start(msg("batch.step.budget", round=rnd))
-            record = scale_round(target, rnd, rounds[rnd])
+            record = scale_round(target, rnd, years)
             if record is not None:
                 scaled[rnd] = record
         summary.scaling = scaled
@@ -947,8 +950,25 @@ def round_policy(years: dict[int, CompiledPolicy]) -> CompiledPolicy:
     return years[max(years)]
 
 
+def round_years(target: Ledger, rnd: str, years: Mapping[int, CompiledPolicy], versions: PolicySet) -> dict[int, CompiledPolicy]:
+    """Round `rnd`'s funding years and the version of each: this run's (`years`), and those only the grants `target`
+    already holds in the round have (an earlier batch's, committed into it), each the version in force for its year
+    (with one version: it, as it decides every claim). A labelled round's budget is its latest year's, whatever
+    order its batches came in. A year no version given covers is left out: its budget is not known here."""
+    out = dict(years)
+    for year in target.round_years(rnd):
+        found = versions.versions if len(versions.versions) == 1 else versions.covering(year)
+        if year not in out and len(found) == 1:
+            out[year] = found[0]
+    return out
+
+
 def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> dict[str, str] | None:
-    """Scale round `rnd` by the budget of its version (see `round_policy`); the scaling record, or None."""
+    """Scale round `rnd` by the budget of its version (see `round_policy`; `years` as `round_years` gives them); the
+    scaling record, or None. A round with no years left (a replacement took its every grant elsewhere) is unscaled."""
+    if not years:
+        target.unscale_round(rnd)
+        return None
     policy = round_policy(years)
     if policy.round_budget is None:
         return None
@@ -1157,6 +1177,7 @@ def decide_one(
             if real is not None and "replaces" in result.ledger:  # what finance recovers or pays: the difference
                 before, after = real.granted_by_commit(int(result.ledger["replaces"])), real.granted_by_commit(result.seq)
                 summary.replaced_totals.append((claim.claim_id, before, after))
+                summary.left_rounds.add(real.round_of_commit(int(result.ledger["replaces"])))
         else:
             summary.already_committed += 1
     rounds.setdefault(result.round, {})[claim.funding_year] = policy
@@ -2401,7 +2422,7 @@ class _DryRun:
                 scratch = foresight_ledger(earlier, own)
         scaled: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
-            record = scale_round(scratch, rnd, rounds[rnd])
+            record = scale_round(scratch, rnd, round_years(scratch, rnd, rounds[rnd], self.versions))
             if record is not None:
                 scaled[rnd] = record
         conn.send(("foreseen", (scaled, scaled_grants_digest(scratch, decided, scaled))))

@@ -1875,8 +1875,7 @@ class Ledger:
             where = "round = ? AND superseded = 0"
             total_cents = sum(_cents(Decimal(u), a_grant) for _, u in self._pages("unscaled_amount", where, (rnd,)))
             if total_cents <= budget_cents:
-                self.db.execute("UPDATE grants SET amount = unscaled_amount, scale_rem = NULL WHERE round = ?", (rnd,))
-                self.db.execute("DELETE FROM rounds WHERE round = ?", (rnd,))
+                self._unscaled(rnd)
                 return None
             # In quanta, a grant's exact share is N / D with N = cents x budget cents and D = total cents x quantum cents.
             denominator = total_cents * q_units
@@ -1941,6 +1940,25 @@ class Ledger:
                 ),
             )
             return record
+
+    def unscale_round(self, rnd: str) -> None:
+        """Round `rnd` no longer scaled: its grants back at their amounts before scaling, its record gone (a round
+        whose every grant a replacement took into another round: `batch`)."""
+        with self.db.locked():
+            self._unscaled(rnd)
+
+    def _unscaled(self, rnd: str) -> None:
+        self.db.execute("UPDATE grants SET amount = unscaled_amount, scale_rem = NULL WHERE round = ?", (rnd,))
+        self.db.execute("DELETE FROM rounds WHERE round = ?", (rnd,))
+
+    def round_years(self, rnd: str) -> list[int]:
+        """The funding years of the active grants in round `rnd`, in order (which version's budget governs it)."""
+        rows = self.db.query("SELECT DISTINCT funding_year FROM grants WHERE round = ? AND superseded = 0", (rnd,))
+        return sorted(int(y) for (y,) in rows)
+
+    def round_of_commit(self, seq: int) -> str:
+        """The round of commit `seq`."""
+        return str(self.db.query("SELECT round FROM commits WHERE seq = ?", (seq,))[0][0])
 
     def round_record(self, rnd: str) -> dict[str, str] | None:
         """The scaling recorded for round `rnd` (columns added in schema 2 are None for rounds scaled before)."""

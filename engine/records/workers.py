@@ -89,6 +89,7 @@ from engine.records.batch import (
     earlier_share,
     foresight_ledger,
     read_claim,
+    round_years,
     scale_round,
     scaled_grants_digest,
     worker_outputs,
@@ -356,7 +357,7 @@ def _foresee_round(job: Job, paths: list[str]) -> Foreseen | None:
     try:
         records: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
-            record = scale_round(ledger, rnd, rounds[rnd])
+            record = scale_round(ledger, rnd, round_years(ledger, rnd, rounds[rnd], job.versions))
             if record is not None:
                 records[rnd] = record
         if not records:
