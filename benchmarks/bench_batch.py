@@ -38,6 +38,13 @@ approved total scales the round after deciding. Made while deciding, the outputs
 ahead to foresee that scaling, and the run waits for it: a step said before the first application is decided,
 printed as "before deciding"; the whole run's time is printed too. A scaling not foreseen throws away what was
 made while deciding, and every output is made after deciding from the scaled decisions.
+
+    PYTHONPATH=. python benchmarks/bench_batch.py --outputs --items 100000 --repeat 1 --workers 2 --budget 1000万 --earlier 20000
+
+`--earlier ITEMS` (with `--budget`): a second batch. An earlier batch of ITEMS items (other claims) is committed
+first into round `R` of a ledger, and each run commits the round into its own copy of that ledger under the same
+label, so the budget scales both batches' grants together (the foresight counts the earlier batch's since session
+43; before, it was thrown away and every output was made after deciding).
 """
 
 from __future__ import annotations
@@ -80,6 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--commit", action="store_true", help="commit the round (each run into its own copy of the history ledger)")
     ap.add_argument("--outputs", action="store_true", help="time the outputs after deciding, per step (see above)")
     ap.add_argument(
+        "--earlier",
+        type=int,
+        default=0,
+        help="with --budget: an earlier batch of this many items committed first into round R, each run committing the "
+        "round into its own copy of that ledger under the same label",
+    )
+    ap.add_argument(
         "--budget",
         help="with --outputs: a round budget (policy text, e.g. 1000万) written into a copy of the policy, each run committed "
         "into a fresh ledger, so that the budget scales the round after deciding",
@@ -87,9 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.budget and not args.outputs:
         ap.error("--budget goes with --outputs")
+    if args.earlier and not args.budget:
+        ap.error("--earlier goes with --budget")
     policy = load_policy(args.policy)
     if args.outputs:
-        return outputs(policy, args.items, args.repeat, args.workers, args.budget)
+        return outputs(policy, args.items, args.repeat, args.workers, args.budget, args.earlier)
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'ledger.sqlite'}"
@@ -191,7 +207,7 @@ def _with_budget(policy_path: Path, amount: str, folder: Path) -> Any:
         raise SystemExit(f"--budget: {err}") from None
 
 
-def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str | None = None) -> int:
+def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str | None = None, earlier: int = 0) -> int:
     """`--outputs`: the seconds after deciding, per output step, each way in turn (module docstring)."""
     marks: list[tuple[str, float, float]] = []
 
@@ -225,6 +241,13 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str 
         if budget:  # committed, each run into a fresh ledger, for the budget to scale the round
             policy = _with_budget(Path(policy.file), budget, folder / "policy")
             url = f"sqlite:///{folder / 'round.sqlite'}"
+        if earlier:  # an earlier batch of other claims committed into round R: each run commits into a copy of it
+            earlier_path = folder / "earlier.jsonl"
+            with open(earlier_path, "w", encoding="utf-8") as f:
+                for c in claims(earlier, seed=11):
+                    f.write(json.dumps({**c, "claim_id": "E-" + c["claim_id"]}, ensure_ascii=False) + "\n")
+            e = run_batch(policy, earlier_path, folder / "out-earlier", ledger_url=f"sqlite:///{folder / 'earlier.sqlite'}", commit=True, quiet=True, report=False, round_label="R")  # fmt: skip
+            print(f"  earlier batch: {e.committed} applications committed into round R", file=sys.stderr)
         after: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}
         after_cpu: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}
         waited: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}  # said before deciding (a budget foreseen)
@@ -237,6 +260,8 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str 
                 if budget:
                     for old in folder.glob("round.sqlite*"):
                         old.unlink()
+                    if earlier:
+                        shutil.copyfile(folder / "earlier.sqlite", folder / "round.sqlite")
                 last = [0.0, 0.0]
                 begun: list[float] = []  # when the first application was decided
                 children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -257,6 +282,7 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str 
                     outputs_while_deciding=early,
                     workers=w,
                     on_decided=decided,
+                    round_label="R" if earlier else None,
                 )
                 end, end_cpu = time.perf_counter(), time.process_time()
                 child = resource.getrusage(resource.RUSAGE_CHILDREN)

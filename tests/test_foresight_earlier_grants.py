@@ -349,20 +349,33 @@ def test_earlier_grants_in_several_rounds_and_in_one_the_run_does_not_touch(
 
 
 @pytest.mark.parametrize("workers", WAYS)
-def test_a_decide_only_run_over_a_round_with_earlier_grants_scales_its_own_grants_alone(tmp_path: Path, monkeypatch, workers: int) -> None:
-    # a run that does not commit decides into a scratch ledger over the real one: its scaling of round R is of its
-    # own grants alone (the first batch's grants in R are not counted), and so is its foresight's (earlier_share is
-    # only taken when committing): kept. The ledger is unchanged
+def test_a_decide_only_run_over_a_round_with_earlier_grants_previews_it_as_committing_would(
+    tmp_path: Path, monkeypatch, workers: int
+) -> None:
+    # a run that does not commit decides into a scratch ledger over the real one, and scales its rounds as committing
+    # the same input would: the first batch's grants in R counted, ahead of its own (`batch.previewed`), and so does
+    # its foresight: kept. The ledger is unchanged; the round's figures and every decision's scaled grants are those of
+    # committing the input. (Until session 43 it scaled its own grants alone, and previewed more than committing paid)
     budgeted = policy_with_budget(tmp_path, "10万")
     ledger = _first(tmp_path, budgeted, round_label="R")
     was = _active(ledger, "R")
     second = _renamed(_generated_round(tmp_path / "b.jsonl", 2, 120), "B-")
     s, _after, remade = _second_both_ways(tmp_path, monkeypatch, budgeted, second, workers, round_label="R", commit=False)
-    assert not remade
-    own = _before_scaling(tmp_path / "o")
-    assert own > Decimal("100000") and s.scaling["R"]["approved_total"] == format(own, ".2f")
-    assert s.scaling["R"]["allocated"] == "100000.00" and s.committed == 0
-    assert _active(tmp_path / "2.sqlite", "R") == was
+    assert not remade and s.committed == 0
+    own, earlier = _before_scaling(tmp_path / "o"), _before_scaling(tmp_path / "first")
+    assert earlier > 0 and s.scaling["R"]["approved_total"] == format(own + earlier, ".2f")
+    assert s.scaling["R"]["allocated"] == "100000.00"
+    assert _active(tmp_path / "2.sqlite", "R") == was  # (nothing recorded)
+    url = _copy_ledger(ledger, tmp_path / "3.sqlite")
+    committed = run_batch(budgeted, second, tmp_path / "c", quiet=True, ledger_url=url, commit=True, round_label="R")
+    assert {k: v for k, v in s.scaling["R"].items() if k != "scaled_at"} == {
+        k: v for k, v in committed.scaling["R"].items() if k != "scaled_at"
+    }
+
+    def scaled(out: Path) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        return [(d["claim_id"], d["total"], [(g["item_id"], g["amount"]) for g in d["grants"]]) for d in _decisions(out)]
+
+    assert scaled(tmp_path / "o") == scaled(tmp_path / "c") and s.approved_total == committed.approved_total
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------------------------------

@@ -677,7 +677,7 @@ def run_batch(
             if outputs_while_deciding and workers <= 1:  # (on workers, every line is written when the round is decided)
                 dry = None
                 if any(v.round_budget is not None for v in versions.versions):  # (a round it may scale: foreseen)
-                    dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts, commit)
+                    dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts)
                 streams = (stderr, sys.stdout, sys.stderr)
                 early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, streams, dry, output_processes, steps)
                 seen = [] if early is not None and early.foresaw_scaling() else None
@@ -714,6 +714,8 @@ def run_batch(
         left = columns_left_incomplete(versions, noticed, raw_path, summary.decided, steps)
         if left:  # (each right after the notice naming its sheet's missing columns)
             noticed[:] = [m for i, n in enumerate(noticed) for m in ((n, left[i]) if i in left else (n,))]
+        if base is not None and any(v.round_budget is not None for v in versions.versions):
+            target = previewed(target, base, rounds.keys(), os.path.join(scratch_dir, "preview.sqlite"))
         scaled: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds.keys() | summary.left_rounds):  # (and the rounds replaced claims left)
             years = round_years(target, rnd, rounds.get(rnd, {}), versions)
@@ -2330,24 +2332,41 @@ class Foreseen:
 
 
 def earlier_share(base: Ledger | None, rounds: Iterable[str], own_claims: Collection[str]) -> list[DecidedCommit]:
-    """What a committing run's scaling of `rounds` counts besides its own grants: the commits of the run's ledger
-    (`base`) with active grants in those rounds, in commit order, but not those of the run's own claims (which it
-    replaces). A foresight imports them ahead of the run's own commits (`foresight_ledger`), so that a round that
-    already holds an earlier run's grants (a second batch of the same round) is foreseen as the run scales it."""
+    """What a run's scaling of `rounds` counts besides its own grants: the commits of the run's ledger (`base`) with
+    active grants in those rounds, in commit order, but not those of the run's own claims (which it replaces). A
+    foresight imports them ahead of the run's own commits (`foresight_ledger`), so that a round that already holds an
+    earlier run's grants (a second batch of the same round) is foreseen as the run scales it; a run that only decides
+    scales its rounds so (`previewed`)."""
     if base is None:
         return []
     return [c for c in map(base.export_commit, base.round_commits(rounds)) if c.commit[0] not in own_claims]
 
 
-def foresight_ledger(earlier: Iterable[DecidedCommit], own: Iterable[DecidedCommit]) -> Ledger:
-    """A ledger in this process's memory holding `earlier` (`earlier_share`), then the run's `own` commits in the
-    order the run commits them: the commit order a scaling's ties are broken by is the run's ledger's."""
-    ledger = Ledger("sqlite:///:memory:")
+def foresight_ledger(earlier: Iterable[DecidedCommit], own: Iterable[DecidedCommit], url: str = "sqlite:///:memory:") -> Ledger:
+    """A ledger (in this process's memory, or at `url`) holding `earlier` (`earlier_share`), then the run's `own`
+    commits in the order the run commits them: the commit order a scaling's ties are broken by is the run's ledger's."""
+    ledger = Ledger(url)
     ledger.store_decisions = False
     with ledger.db.locked():
         for rows in itertools.chain(earlier, own):
             ledger.import_commit(rows)
     return ledger
+
+
+def previewed(scratch: Ledger, base: Ledger, rounds: Iterable[str], path: str) -> Ledger:
+    """The ledger a run that only decides scales its rounds in: its own scratch one, unless the run's ledger (`base`)
+    already holds grants in those rounds (an earlier batch). Then a new one at `path` holding those, then the run's
+    own commits in order (`foresight_ledger`), so that the run's scaling, its outputs and its summary are what
+    committing the same input would give; `scratch` is closed. A preview of a second batch scaled its own grants
+    alone, and paid more than committing it would."""
+    rounds = list(rounds)
+    own_claims = scratch.active_claims()
+    earlier = earlier_share(base, rounds, own_claims)
+    if not earlier:
+        return scratch
+    own = [scratch.export_commit(seq) for seq in scratch.round_commits(rounds)]
+    scratch.close()
+    return foresight_ledger(earlier, own, f"sqlite:///{path}")
 
 
 @dataclass
@@ -2356,7 +2375,7 @@ class _DryRun:
     the run's own input, versions, round selection and ledger (`base`: its history, read in one snapshot taken before
     the run decides anything), each application committed as the run commits it (`commit_record`), without the
     trace, into a ledger in the process's memory, whose rounds are then scaled as the run scales its own
-    (`scale_round`; a committing run's rounds with what the ledger already holds in them, `earlier_share`). A
+    (`scale_round`; its rounds with what the ledger already holds in them, `earlier_share`). A
     foreseen scaling is only kept if the run scaled exactly so (`_EarlyOutputs.agrees`): a commit made by someone
     else meanwhile, an application that fails in one and not the other, all make it differ."""
 
@@ -2367,7 +2386,6 @@ class _DryRun:
     replace: bool
     round_label: str | None
     verdicts: Mapping[str, Mapping[str, Verdict]] | None
-    commit: bool = False  # the run commits into `base`: its scaling counts what `base` holds in the same rounds
 
     def foresee(self, conn: Any) -> tuple[Ledger | None, dict[str, dict[str, str]]]:
         """The ledger that holds the foreseen grants and the scaled rounds' records; ("ready", None) is sent once
@@ -2415,7 +2433,7 @@ class _DryRun:
             except InputError:  # (the run says it)
                 conn.send(("foreseen", None))
                 return None, {}
-            earlier = earlier_share(base if self.commit else None, rounds, {claim_id for claim_id, _rnd in decided})
+            earlier = earlier_share(base, rounds, {claim_id for claim_id, _rnd in decided})
             if earlier:  # (read in the same snapshot as the history the round was decided against)
                 own = [scratch.export_commit(seq) for seq in scratch.round_commits(rounds)]
                 scratch.close()

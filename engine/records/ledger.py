@@ -2001,6 +2001,10 @@ class Ledger:
                 out.setdefault(str(claim_id), {})[str(item_id)] = (Decimal(amount), Decimal(unscaled))
         return out
 
+    def active_claims(self) -> set[str]:
+        """The claim ids with a commit in force (a run's scratch ledger: the claims it decided)."""
+        return {str(c) for (c,) in self.db.query("SELECT claim_id FROM commits WHERE superseded_by IS NULL")}
+
     def round_commits(self, rounds: Iterable[str]) -> list[int]:
         """The commits with active grants in `rounds`, in commit order: what a round's scaling counts besides a
         run's own (`batch`'s foresight of a round that already holds an earlier run's grants)."""
