@@ -307,3 +307,58 @@ def test_a_run_given_only_an_older_version_keeps_the_budget_of_the_rounds_latest
     assert s.scaling["R"]["approved_total"] == "150000.00"
     assert s.scaling["R"]["budget"] == "50000.00"
     assert [(c, a) for c, _r, a, _u in _held(tmp_path / "l.sqlite")] == [("A1", "16666.67"), ("A2", "16666.67"), ("B1", "16666.66")]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_left_round_on_either_backend(tmp_path: Path, backend: str) -> None:
+    # by hand: A1 and A2 (5万 each) in R, budget 3万: 100,000.00, each 15,000.00. A1 replaced (a later submission
+    # date) under label S: R holds A2 alone, 50,000.00, still over: 30,000.00; S holds A1's 50,000.00: 30,000.00.
+    # Then A2 replaced under S too: R is left with no active grant and no record (Ledger.unscale_round); S holds both,
+    # 100,000.00: 15,000.00 each
+    from test_ledger_support import make_ledger_url
+
+    from engine.records.ledger import Ledger
+
+    budgeted = policy_with_budget(tmp_path, "3万")
+    units = [claim(item(UNIT, "t1"), claim_id=f"A{n}", id=i) for n, i in ((1, ENTERPRISE_ID), (2, ENTERPRISE_2_ID))]
+    made = make_ledger_url(backend, tmp_path)
+    url = next(made)
+    try:
+        run_batch(budgeted, _append(tmp_path / "a.jsonl", units), tmp_path / "first", quiet=True, ledger_url=url, commit=True, round_label="R")  # fmt: skip
+        assert _totals(tmp_path / "first") == {"A1": "15000.00", "A2": "15000.00"}
+
+        def held() -> list[tuple[str, str, str]]:
+            with Ledger(url) as led:
+                rows = led.db.query("SELECT claim_id, round, amount FROM grants WHERE superseded = 0 ORDER BY claim_id")
+                return [(str(c), str(r), str(a)) for c, r, a in rows]
+
+        one = run_batch(budgeted, _append(tmp_path / "b.jsonl", [{**units[0], "submission_date": "2022-03-16"}]), tmp_path / "o1", quiet=True, ledger_url=url, commit=True, replace=True, round_label="S")  # fmt: skip
+        assert sorted(one.scaling) == ["R", "S"] and one.scaling["R"]["approved_total"] == "50000.00"
+        assert held() == [("A1", "S", "30000.00"), ("A2", "R", "30000.00")]
+        two = run_batch(budgeted, _append(tmp_path / "c.jsonl", [{**units[1], "submission_date": "2022-03-16"}]), tmp_path / "o2", quiet=True, ledger_url=url, commit=True, replace=True, round_label="S")  # fmt: skip
+        assert list(two.scaling) == ["S"] and two.scaling["S"]["approved_total"] == "100000.00"
+        assert held() == [("A1", "S", "15000.00"), ("A2", "S", "15000.00")]
+        with Ledger(url) as led:
+            assert led.round_record("R") is None and led.round_record("S") is not None
+    finally:
+        made.close()
+
+
+def test_a_claim_given_twice_in_one_replacing_input_leaves_its_round_once(tmp_path: Path) -> None:
+    # by hand: A1, A2, A3 (5万 each) in R, budget 10万 (scaled). One input gives A1 twice (later submission dates)
+    # under label S with --replace: the first replaces A1 into S, the second is refused (its claim id again); R now
+    # holds A2 and A3, 100,000.00, within its budget: back to 50,000.00 each and R's record gone; S holds A1's
+    # 50,000.00, unscaled
+    budgeted = policy_with_budget(tmp_path, "10万")
+    units = [claim(item(UNIT, "t1"), claim_id=f"A{n}", id=i) for n, i in ((1, ENTERPRISE_ID), (2, ENTERPRISE_2_ID), (3, PLATFORM_ID))]
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    run_batch(budgeted, _append(tmp_path / "a.jsonl", units), tmp_path / "first", quiet=True, ledger_url=url, commit=True, round_label="R")  # fmt: skip
+    twice = _append(tmp_path / "b.jsonl", [{**units[0], "submission_date": "2022-03-16"}, {**units[0], "submission_date": "2022-03-17"}])
+    s = run_batch(budgeted, twice, tmp_path / "o", quiet=True, ledger_url=url, commit=True, replace=True, round_label="S")
+    assert (s.replaced, s.failed, s.scaling) == (1, 1, {})
+    assert [(c, r, a) for c, r, a, _u in _held(tmp_path / "l.sqlite")] == [
+        ("A1", "S", "50000.00"),
+        ("A2", "R", "50000.00"),
+        ("A3", "R", "50000.00"),
+    ]
+    assert _rounds(tmp_path / "l.sqlite") == []
