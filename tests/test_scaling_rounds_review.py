@@ -101,11 +101,6 @@ def test_a_claim_replaced_within_the_same_round_is_counted_once(tmp_path: Path) 
     assert [(c, a) for c, _r, a, _u in _held(tmp_path / "l.sqlite")] == [("A1", "33333.33"), ("A2", "33333.34"), ("A3", "33333.33")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review43b: a round a replaced claim left whose remaining years' version has no budget keeps the scaling"
-    " of the version that no longer governs it (scale_round returns before unscaling when round_budget is None)",
-)
 def test_a_left_round_now_governed_by_a_version_without_a_budget_is_unscaled(tmp_path: Path) -> None:
     # by hand: the 2020 measures without a round budget, the 2024 draft with 5万. Round R holds B1 (funding year
     # 2021, 5万) and A1 (2024, 5万): its latest year is 2024, the draft governs: 100,000.00 over 50,000.00, each
@@ -145,16 +140,7 @@ def _tie_round(tmp_path: Path, where: str) -> tuple[Any, Path, str]:
     "where",
     [
         "first",
-        pytest.param(
-            "last",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="review43b: a run that only decides decides a committed claim afresh and `previewed` leaves its"
-                " old commit out (scratch.active_claims), so the preview breaks the round's ties by the claim's place in"
-                " the input, where committing keeps it at its old place: X 33,333.33 and Y2 33,333.34 previewed, X"
-                " 33,333.34 and Y2 33,333.33 paid",
-            ),
-        ),
+        "last",
     ],
 )
 def test_a_preview_that_gives_a_committed_claim_again_pays_what_committing_pays(tmp_path: Path, workers: int, where: str) -> None:
@@ -172,13 +158,6 @@ def test_a_preview_that_gives_a_committed_claim_again_pays_what_committing_pays(
     assert p.approved_total == c.approved_total == Decimal("100000.01")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review43b: a run that only decides decides a committed claim given again changed (no --replace) afresh and"
-    " counts its new grants instead of its old ones (`previewed` leaves the old commit out); committing refuses it"
-    " and keeps the old grants: the preview shows R at 200,000.00 and Y1 25,000.01 where committing pays R"
-    " 150,000.00 and Y1 33,333.34",
-)
 def test_a_preview_that_gives_a_committed_claim_again_changed_scales_as_committing_refusing_it(tmp_path: Path) -> None:
     # by hand: X (certification, 50,000.00) committed in R, budget 100,000.01. The second batch gives Y1, Y2
     # (certification, 50,000.00 each) and X again with an IP demonstration unit added (100,000.00), no --replace.
@@ -199,6 +178,31 @@ def test_a_preview_that_gives_a_committed_claim_again_changed_scales_as_committi
     p = run_batch(budgeted, second, tmp_path / "p", quiet=True, ledger_url=url, commit=False, round_label="R")
     assert p.scaling["R"]["approved_total"] == "150000.00"
     assert {k: v for k, v in _totals(tmp_path / "p").items() if k != "X"} == {"Y1": "33333.34", "Y2": "33333.33"}
+
+
+@pytest.mark.parametrize("workers", WAYS)
+def test_a_preview_with_replace_of_a_changed_committed_claim_scales_as_committing_with_replace(tmp_path: Path, workers: int) -> None:
+    # by hand: X (certification, 50,000.00) committed in R, budget 100,000.01; the second batch gives X again with an IP
+    # demonstration unit added (100,000.00), then Y1, Y2 (50,000.00 each). Committing with --replace supersedes X's
+    # old commit and commits X anew, in input order: R holds X 100,000.00, Y1, Y2: 200,000.00 over 100,000.01, each
+    # share x 0.50000005: X 50,000.005, Y1 and Y2 25,000.0025, floored 50,000.00 + 25,000.00 + 25,000.00, the cent
+    # left to the largest remainder, X's (0.5 of a cent against 0.25): X 50,000.01, Y1 25,000.00, Y2 25,000.00. A
+    # run that only decides, given `replace` (the Python API; the CLI asks for --commit), previews the same
+    budgeted = policy_with_budget(tmp_path, "100000.01")
+    cert = item("ip_management_certification", "c1")
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    run_batch(budgeted, _append(tmp_path / "a.jsonl", [claim(cert, claim_id="X", id=ENTERPRISE_ID)]), tmp_path / "first", quiet=True, ledger_url=url, commit=True, round_label="R")  # fmt: skip
+    changed = claim(cert, item(UNIT, "t1"), claim_id="X", id=ENTERPRISE_ID)
+    ys = [claim(cert, claim_id="Y1", id=ENTERPRISE_2_ID), claim(cert, claim_id="Y2", id=PLATFORM_ID)]
+    second = _append(tmp_path / "b.jsonl", [changed, *ys])
+    c_url = _copy_ledger(tmp_path / "l.sqlite", tmp_path / "c.sqlite")
+    c = run_batch(budgeted, second, tmp_path / "c", quiet=True, ledger_url=c_url, commit=True, replace=True, round_label="R")
+    assert c.replaced == 1 and c.scaling["R"]["approved_total"] == "200000.00"
+    assert _totals(tmp_path / "c") == {"X": "50000.01", "Y1": "25000.00", "Y2": "25000.00"}
+    p = run_batch(
+        budgeted, second, tmp_path / "p", quiet=True, ledger_url=url, commit=False, replace=True, round_label="R", workers=workers
+    )
+    assert p.scaling["R"]["approved_total"] == "200000.00" and _totals(tmp_path / "p") == _totals(tmp_path / "c")
 
 
 # --- the foresight's agreement by the claims the run wrote ----------------------------------------------------------
@@ -281,32 +285,67 @@ def test_a_preview_over_postgresql_pays_what_committing_pays(tmp_path: Path, wor
 # --- a round's budget when the run is not given the version of its latest year ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review43b: round_years takes a single given version as in force for every year of the ledger's grants, so"
-    " a run given only the 2020 measures rescales a round holding 2024 draft grants by the 2020 measures' 10万: R pays"
-    " 100,000.00 where its latest year's version (the draft, 5万) pays 50,000.00 -- what a round pays depends on"
-    " which versions an officer passes (docs: 'a 2021 batch committed after a 2024 one keeps the 2024 version's"
-    " budget'; the fix may as well be a refusal, then this test's expectation changes)",
-)
-def test_a_run_given_only_an_older_version_keeps_the_budget_of_the_rounds_latest_year(tmp_path: Path) -> None:
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_run_not_given_the_version_of_the_rounds_latest_year_says_whose_budget_it_took(tmp_path: Path, lang: str) -> None:
     # by hand: the 2020 measures with 10万, the 2024 draft with 5万. A first run with both commits A1, A2 (funding
     # year 2024, IP demonstration units, 5万 each) into R: 100,000.00 over the draft's 50,000.00, each 25,000.00.
-    # A second run given only the 2020 measures commits B1 (2021, 5万) into R: R spans 2021 and 2024, its latest
-    # year's version is the draft: 50,000.00 over 150,000.00, each share 16,666.666..., floored 16,666.66 (49,999.98),
-    # the two cents by commit order: A1 and A2 16,666.67, B1 16,666.66 (as when both versions are given:
-    # test_foresight_earlier_grants.py's labelled-round case)
+    # A second run given only the 2020 measures commits B1 (2021, 5万) into R. R's latest year's version, the draft,
+    # should govern it (given both, the labelled-round case of test_foresight_earlier_grants.py), but this run does
+    # not have it: it takes the budget of the latest year it can tell, 2021's (10万): 150,000.00 over 100,000.00,
+    # each share 33,333.333..., floored 33,333.33 (99,999.99), the cent to the first in commit order: A1 33,333.34,
+    # A2 and B1 33,333.33 -- and says so, naming the year it was not given and what to do (review43b found it silent)
+    from engine.core import i18n
+
     versions = _versions(tmp_path, "10万", "5万")
     in_2024 = [claim(item(UNIT, "t1", date="2024-06-01"), funding_year=2024, claim_id=f"A{n}", id=i) for n, i in ((1, ENTERPRISE_ID), (2, ENTERPRISE_2_ID))]  # fmt: skip
     url = f"sqlite:///{tmp_path / 'l.sqlite'}"
     first = run_batch(versions, _append(tmp_path / "a.jsonl", in_2024), tmp_path / "first", quiet=True, ledger_url=url, commit=True, round_label="R")  # fmt: skip
-    assert first.scaling["R"]["budget"] == "50000.00"
+    assert first.scaling["R"]["budget"] == "50000.00" and first.warnings == []
     older = policy_with_budget(tmp_path / "old", "10万")
     b1 = _append(tmp_path / "b.jsonl", [claim(item(UNIT, "t1"), claim_id="B1", id=PLATFORM_ID)])
-    s = run_batch(older, b1, tmp_path / "o", quiet=True, ledger_url=url, commit=True, round_label="R")
-    assert s.scaling["R"]["approved_total"] == "150000.00"
-    assert s.scaling["R"]["budget"] == "50000.00"
-    assert [(c, a) for c, _r, a, _u in _held(tmp_path / "l.sqlite")] == [("A1", "16666.67"), ("A2", "16666.67"), ("B1", "16666.66")]
+    with i18n.use_language(lang):
+        s = run_batch(older, b1, tmp_path / "o", quiet=True, ledger_url=url, commit=True, round_label="R")
+        said = [i18n.tr(w) for w in s.warnings]
+    assert (s.scaling["R"]["approved_total"], s.scaling["R"]["budget"], s.scaling["R"]["policy_version"]) == (
+        "150000.00",
+        "100000.00",
+        "2020.1",
+    )
+    assert [(c, a) for c, _r, a, _u in _held(tmp_path / "l.sqlite")] == [("A1", "33333.34"), ("A2", "33333.33"), ("B1", "33333.33")]
+    assert said == [
+        "轮次 R 含有申报年度 2024 的补助，本次运行没有给出适用于该年度的政策版本：该轮次的预算按 2021 年度的版本 2020.1 确定，"
+        "而应按其最晚申报年度的版本确定。请同时给出所有版本重新运行（带 --commit 重新运行时，已记入的申请不会重复记入，该轮次会重新调减）"
+        if lang == "zh"
+        else "round R holds grants of funding year(s) 2024, for which this run was given no version of the policy: its budget"
+        " was taken from the version for 2021 (2020.1), where the version of its latest funding year should govern it. Run"
+        " again giving every version (with --commit, the applications already committed are not committed twice, and the"
+        " round is scaled again)"
+    ]
+
+
+def test_a_left_round_of_years_the_run_was_not_given_is_left_as_it_is_and_said(tmp_path: Path) -> None:
+    # by hand: with both versions, A1 and A2 (funding year 2024, IP demonstration units, 5万 each) in R, the draft's
+    # 5万: 25,000.00 each. A run given only the 2020 measures replaces A1 by an application of 2021 under label S: R
+    # now holds A2 alone, of 2024, a year no version the run was given covers: the run cannot tell R's budget, so it
+    # leaves R as it is (A2 25,000.00, R's record kept) and says so; S holds A1's 50,000.00 under the 10万: unscaled
+    from engine.core import i18n
+
+    versions = _versions(tmp_path, "10万", "5万")
+    in_2024 = [claim(item(UNIT, "t1", date="2024-06-01"), funding_year=2024, claim_id=f"A{n}", id=i) for n, i in ((1, ENTERPRISE_ID), (2, ENTERPRISE_2_ID))]  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    run_batch(versions, _append(tmp_path / "a.jsonl", in_2024), tmp_path / "first", quiet=True, ledger_url=url, commit=True, round_label="R")  # fmt: skip
+    older = policy_with_budget(tmp_path / "old", "10万")
+    again = _append(tmp_path / "b.jsonl", [claim(item(UNIT, "t1"), claim_id="A1", id=ENTERPRISE_ID)])
+    with i18n.use_language("zh"):
+        s = run_batch(older, again, tmp_path / "o", quiet=True, ledger_url=url, commit=True, replace=True, round_label="S")
+        said = [i18n.tr(w) for w in s.warnings]
+    assert s.replaced == 1 and s.scaling == {}
+    assert said == [
+        "轮次 R 只含有申报年度 2024 的补助，本次运行没有给出适用于这些年度的政策版本：该轮次未重新调减。请同时给出所有版本重新运行",
+        "申请 A1 已替换：替换前核定 25,000.00 元，替换后 50,000.00 元，差额 +25,000.00 元（应追回或补发的金额）",
+    ]
+    assert [(c, r, a) for c, r, a, _u in _held(tmp_path / "l.sqlite")] == [("A1", "S", "50000.00"), ("A2", "R", "25000.00")]
+    assert _rounds(tmp_path / "l.sqlite") == ["R"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -715,10 +715,18 @@ def run_batch(
         if left:  # (each right after the notice naming its sheet's missing columns)
             noticed[:] = [m for i, n in enumerate(noticed) for m in ((n, left[i]) if i in left else (n,))]
         if base is not None and any(v.round_budget is not None for v in versions.versions):
-            target = previewed(target, base, rounds.keys(), os.path.join(scratch_dir, "preview.sqlite"))
+            target = previewed(target, base, rounds.keys(), os.path.join(scratch_dir, "preview.sqlite"), replace)
         scaled: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds.keys() | summary.left_rounds):  # (and the rounds replaced claims left)
-            years = round_years(target, rnd, rounds.get(rnd, {}), versions)
+            unknown: list[int] = []
+            years = round_years(target, rnd, rounds.get(rnd, {}), versions, unknown)
+            if unknown and not years:  # (a round a replaced claim left, of years the run was not given: left as it is)
+                noticed.append(msg("batch.round_versions_not_given", round=rnd, years=unknown))
+                continue
+            beyond = [y for y in unknown if y > max(years)]
+            if beyond:  # (its budget is a later year's version's, which the run was not given)
+                said = round_policy(years)
+                noticed.append(msg("batch.round_year_not_given", round=rnd, years=beyond, year=max(years), version=said.version))
             if years and round_policy(years).round_budget is not None:
                 steps.start(msg("batch.step.budget", round=rnd))
             record = scale_round(target, rnd, years)
@@ -952,27 +960,35 @@ def round_policy(years: dict[int, CompiledPolicy]) -> CompiledPolicy:
     return years[max(years)]
 
 
-def round_years(target: Ledger, rnd: str, years: Mapping[int, CompiledPolicy], versions: PolicySet) -> dict[int, CompiledPolicy]:
+def round_years(
+    target: Ledger, rnd: str, years: Mapping[int, CompiledPolicy], versions: PolicySet, unknown: list[int] | None = None
+) -> dict[int, CompiledPolicy]:
     """Round `rnd`'s funding years and the version of each: this run's (`years`), and those only the grants `target`
     already holds in the round have (an earlier batch's, committed into it), each the version in force for its year
     (with one version: it, as it decides every claim). A labelled round's budget is its latest year's, whatever
-    order its batches came in. A year no version given covers is left out: its budget is not known here."""
+    order its batches came in. A year no version given covers is left out (its budget is not known here) and added to
+    `unknown`, if given. With one version, a year outside its window is not covered either: the run says so
+    (`batch.round_year_not_given`) rather than take that version's budget as the round's in silence."""
     out = dict(years)
     for year in target.round_years(rnd):
-        found = versions.versions if len(versions.versions) == 1 else versions.covering(year)
-        if year not in out and len(found) == 1:
+        if year in out:
+            continue
+        found = versions.covering(year)
+        if len(found) == 1:
             out[year] = found[0]
+        elif unknown is not None:
+            unknown.append(year)
     return out
 
 
 def scale_round(target: Ledger, rnd: str, years: dict[int, CompiledPolicy]) -> dict[str, str] | None:
     """Scale round `rnd` by the budget of its version (see `round_policy`; `years` as `round_years` gives them); the
-    scaling record, or None. A round with no years left (a replacement took its every grant elsewhere) is unscaled."""
-    if not years:
-        target.unscale_round(rnd)
-        return None
-    policy = round_policy(years)
-    if policy.round_budget is None:
+    scaling record, or None. A round scaled before that now has no years left (a replacement took its every grant
+    elsewhere) or whose version has no budget is unscaled."""
+    policy = round_policy(years) if years else None
+    if policy is None or policy.round_budget is None:
+        if target.round_record(rnd) is not None:  # (scaled before, by a budget that no longer governs it)
+            target.unscale_round(rnd)
         return None
     record = target.scale_round_by_policy(rnd, policy)
     if record is None:
@@ -2331,15 +2347,28 @@ class Foreseen:
         return (rnd, self.grants[claim_id]) if rnd in self.records else None
 
 
-def earlier_share(base: Ledger | None, rounds: Iterable[str], own_claims: Collection[str]) -> list[DecidedCommit]:
-    """What a run's scaling of `rounds` counts besides its own grants: the commits of the run's ledger (`base`) with
-    active grants in those rounds, in commit order, but not those of the run's own claims (which it replaces). A
-    foresight imports them ahead of the run's own commits (`foresight_ledger`), so that a round that already holds an
-    earlier run's grants (a second batch of the same round) is foreseen as the run scales it; a run that only decides
-    scales its rounds so (`previewed`)."""
+def earlier_share(
+    base: Ledger | None, rounds: Iterable[str], own: Mapping[str, str], replace: bool
+) -> tuple[list[DecidedCommit], set[str]]:
+    """What a run's scaling of `rounds` counts besides its own grants, as committing counts it: the commits of the run's
+    ledger (`base`) with active grants in those rounds, in commit order; and which of the run's own claims (`own`:
+    claim id -> content hash) count by the ledger's commit, not the run's decision of them. A claim the ledger holds
+    in force keeps its commit, in its place, when committing would refuse it (no `replace`) or find it already
+    committed (the same hash); with `replace` and other content the run's decision replaces it, and its old commit
+    does not count. A foresight imports the earlier commits ahead of the run's own (`foresight_ledger`), so that a
+    round that already holds an earlier run's grants (a second batch of the same round) is foreseen as the run
+    scales it; a run that only decides scales its rounds so (`previewed`)."""
     if base is None:
-        return []
-    return [c for c in map(base.export_commit, base.round_commits(rounds)) if c.commit[0] not in own_claims]
+        return [], set()
+    held = base.active_hashes(own)
+    kept = {c for c, h in held.items() if not replace or h == own[c]}
+    replaced = held.keys() - kept
+    return [c for c in map(base.export_commit, base.round_commits(rounds)) if c.commit[0] not in replaced], kept
+
+
+def _counted(scratch: Ledger, rounds: Iterable[str], kept: set[str]) -> list[DecidedCommit]:
+    """The run's own commits with grants in `rounds`, in order, but those of claims whose ledger commit counts (`kept`)."""
+    return [c for c in map(scratch.export_commit, scratch.round_commits(rounds)) if c.commit[0] not in kept]
 
 
 def foresight_ledger(earlier: Iterable[DecidedCommit], own: Iterable[DecidedCommit], url: str = "sqlite:///:memory:") -> Ledger:
@@ -2353,18 +2382,18 @@ def foresight_ledger(earlier: Iterable[DecidedCommit], own: Iterable[DecidedComm
     return ledger
 
 
-def previewed(scratch: Ledger, base: Ledger, rounds: Iterable[str], path: str) -> Ledger:
+def previewed(scratch: Ledger, base: Ledger, rounds: Iterable[str], path: str, replace: bool) -> Ledger:
     """The ledger a run that only decides scales its rounds in: its own scratch one, unless the run's ledger (`base`)
     already holds grants in those rounds (an earlier batch). Then a new one at `path` holding those, then the run's
     own commits in order (`foresight_ledger`), so that the run's scaling, its outputs and its summary are what
-    committing the same input would give; `scratch` is closed. A preview of a second batch scaled its own grants
-    alone, and paid more than committing it would."""
+    committing the same input would give (a claim the ledger already holds counted as committing counts it:
+    `earlier_share`); `scratch` is closed. A preview of a second batch scaled its own grants alone, and paid more than
+    committing it would."""
     rounds = list(rounds)
-    own_claims = scratch.active_claims()
-    earlier = earlier_share(base, rounds, own_claims)
-    if not earlier:
+    earlier, kept = earlier_share(base, rounds, scratch.active_hashes(None), replace)
+    if not earlier and not kept:
         return scratch
-    own = [scratch.export_commit(seq) for seq in scratch.round_commits(rounds)]
+    own = _counted(scratch, rounds, kept)
     scratch.close()
     return foresight_ledger(earlier, own, f"sqlite:///{path}")
 
@@ -2433,9 +2462,9 @@ class _DryRun:
             except InputError:  # (the run says it)
                 conn.send(("foreseen", None))
                 return None, {}
-            earlier = earlier_share(base, rounds, {claim_id for claim_id, _rnd in decided})
-            if earlier:  # (read in the same snapshot as the history the round was decided against)
-                own = [scratch.export_commit(seq) for seq in scratch.round_commits(rounds)]
+            earlier, kept = earlier_share(base, rounds, scratch.active_hashes(None), self.replace)
+            if earlier or kept:  # (read in the same snapshot as the history the round was decided against)
+                own = _counted(scratch, rounds, kept)
                 scratch.close()
                 scratch = foresight_ledger(earlier, own)
         scaled: dict[str, dict[str, str]] = {}

@@ -2001,9 +2001,18 @@ class Ledger:
                 out.setdefault(str(claim_id), {})[str(item_id)] = (Decimal(amount), Decimal(unscaled))
         return out
 
-    def active_claims(self) -> set[str]:
-        """The claim ids with a commit in force (a run's scratch ledger: the claims it decided)."""
-        return {str(c) for (c,) in self.db.query("SELECT claim_id FROM commits WHERE superseded_by IS NULL")}
+    def active_hashes(self, claim_ids: Iterable[str] | None) -> dict[str, str]:
+        """claim id -> content hash of the commit in force, for `claim_ids` this ledger holds (None: every claim; a
+        run's scratch ledger: the claims it decided)."""
+        sql = "SELECT claim_id, content_hash FROM commits WHERE superseded_by IS NULL"
+        if claim_ids is None:
+            return {str(c): str(h) for c, h in self.db.query(sql)}
+        wanted, out = list(claim_ids), {}
+        for at in range(0, len(wanted), 500):
+            page = wanted[at : at + 500]
+            marks = ", ".join("?" * len(page))
+            out.update({str(c): str(h) for c, h in self.db.query(f"{sql} AND claim_id IN ({marks})", page)})
+        return out
 
     def round_commits(self, rounds: Iterable[str]) -> list[int]:
         """The commits with active grants in `rounds`, in commit order: what a round's scaling counts besides a

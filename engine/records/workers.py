@@ -351,8 +351,8 @@ def _foresee_round(job: Job, paths: list[str]) -> Foreseen | None:
         own.append(rows)
         decided.append((claim_id, rnd))
         rounds.setdefault(rnd, {})[year] = job.versions.versions[version]
-    earlier = earlier_share(job.real, rounds, {claim_id for claim_id, _rnd in decided})
-    ledger = foresight_ledger(earlier, own)
+    earlier, kept = earlier_share(job.real, rounds, {str(c.commit[0]): str(c.commit[7]) for c in own}, job.replace)
+    ledger = foresight_ledger(earlier, [c for c in own if c.commit[0] not in kept])
     try:
         records: dict[str, dict[str, str]] = {}
         for rnd in sorted(rounds):
