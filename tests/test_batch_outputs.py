@@ -284,18 +284,13 @@ def test_a_round_a_budget_scales_makes_its_outputs_while_deciding_by_the_scaling
     assert _same_outputs(tmp_path / "o", tmp_path / "after")
 
 
-def test_the_foresight_is_checked_by_the_claims_the_run_wrote_not_by_reading_the_decisions_again(tmp_path: Path, monkeypatch) -> None:
-    # after the bar, the check that the run scaled as the outputs' process foresaw takes each decision's claim id and
-    # round as the run wrote it (`decide_one`'s `seen`), in the order of decisions.jsonl, where it read every line of
-    # decisions.partial.jsonl back (`_claims_and_rounds`); the default rounds, one per funding year, all scaled
-    from test_ledger_support import policy_with_budget
-
+def _spy_agreement_check(monkeypatch: pytest.MonkeyPatch) -> tuple[list[Path], list[list[tuple[str, str]]]]:
+    """What the check that a run scaled as foreseen reads: the files it reads decisions.partial.jsonl back from
+    (`_claims_and_rounds`, spied as reading nothing) and each (claim id, round) list it digests."""
     import engine.records.batch as batch_mod
 
-    budgeted = policy_with_budget(tmp_path, "10万")
-    inp = _generated_round(tmp_path / "in.jsonl", 5, 120)
-    after = _made_after(budgeted, inp, tmp_path / "after", f"sqlite:///{tmp_path / 'a.sqlite'}")
-    read_back, checked = [], []
+    read_back: list[Path] = []
+    checked: list[list[tuple[str, str]]] = []
     monkeypatch.setattr(batch_mod, "_claims_and_rounds", lambda path: read_back.append(path) or iter(()))
     real = batch_mod.scaled_grants_digest
 
@@ -304,6 +299,19 @@ def test_the_foresight_is_checked_by_the_claims_the_run_wrote_not_by_reading_the
         return real(ledger, checked[-1], scaled)
 
     monkeypatch.setattr(batch_mod, "scaled_grants_digest", digest)
+    return read_back, checked
+
+
+def test_the_foresight_is_checked_by_the_claims_the_run_wrote_not_by_reading_the_decisions_again(tmp_path: Path, monkeypatch) -> None:
+    # after the bar, the check that the run scaled as the outputs' process foresaw takes each decision's claim id and
+    # round as the run wrote it (`decide_one`'s `seen`), in the order of decisions.jsonl, where it read every line of
+    # decisions.partial.jsonl back (`_claims_and_rounds`); the default rounds, one per funding year, all scaled
+    from test_ledger_support import policy_with_budget
+
+    budgeted = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 5, 120)
+    after = _made_after(budgeted, inp, tmp_path / "after", f"sqlite:///{tmp_path / 'a.sqlite'}")
+    read_back, checked = _spy_agreement_check(monkeypatch)
     calls = _spy_final_pass(monkeypatch)
     s = run_batch(budgeted, inp, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True)
     assert calls == [] and read_back == [] and s.scaling == after.scaling and len(s.scaling) > 1

@@ -19,6 +19,7 @@ from test_batch_outputs import (
     _made_after,
     _renamed,
     _same_outputs,
+    _spy_agreement_check,
     _spy_final_pass,
     _spy_placed,
 )
@@ -188,20 +189,11 @@ def test_the_foresight_is_checked_by_the_claims_the_merge_wrote_not_by_reading_t
     # after the bar, the check that the run scaled as foreseen takes each decision's claim id and round from what
     # the merge collected as it wrote them (`_Outputs.merged_claims`), in the order of decisions.jsonl, where it read
     # every line of decisions.partial.jsonl back (`_claims_and_rounds`: ~1.3 s of 8.3 s for 10,000 traced decisions)
-    import engine.records.batch as batch_mod
 
     chosen = policy_with_budget(tmp_path, "10万")
     inp = _generated_round(tmp_path / "in.jsonl", 18, 150)
     _made_after(chosen, inp, tmp_path / "after", f"sqlite:///{tmp_path / 'a.sqlite'}", round_label="R")
-    read_back, checked = [], []
-    monkeypatch.setattr(batch_mod, "_claims_and_rounds", lambda path: read_back.append(path) or iter(()))
-    real = batch_mod.scaled_grants_digest
-
-    def digest(ledger, decided, scaled):  # type: ignore[no-untyped-def]
-        checked.append(list(decided))
-        return real(ledger, checked[-1], scaled)
-
-    monkeypatch.setattr(batch_mod, "scaled_grants_digest", digest)
+    read_back, checked = _spy_agreement_check(monkeypatch)
     final = _spy_final_pass(monkeypatch)
     two = _two(chosen, inp, tmp_path / "two", f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True, round_label="R")
     assert list(two.scaling) == ["R"] and final == [] and read_back == []
