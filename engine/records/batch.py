@@ -964,10 +964,10 @@ def round_years(
     target: Ledger, rnd: str, years: Mapping[int, CompiledPolicy], versions: PolicySet, unknown: list[int] | None = None
 ) -> dict[int, CompiledPolicy]:
     """Round `rnd`'s funding years and the version of each: this run's (`years`), and those only the grants `target`
-    already holds in the round have (an earlier batch's, committed into it), each the version in force for its year
-    (with one version: it, as it decides every claim). A labelled round's budget is its latest year's, whatever
-    order its batches came in. A year no version given covers is left out (its budget is not known here) and added to
-    `unknown`, if given. With one version, a year outside its window is not covered either: the run says so
+    already holds in the round have (an earlier batch's, committed into it), each the version in force for its year.
+    A labelled round's budget is its latest year's, whatever order its batches came in. A year no version given
+    covers is left out (its budget is not known here) and added to `unknown`, if given; with one version, a year
+    outside its window too (though that version decides every claim of the run): the run says so
     (`batch.round_year_not_given`) rather than take that version's budget as the round's in silence."""
     out = dict(years)
     for year in target.round_years(rnd):
