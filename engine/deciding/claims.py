@@ -1269,7 +1269,7 @@ def label(text: Text) -> PolicyWords:
 
 def titled(title: Text, version: str) -> Msg:
     """Measures as officers and applicants know them: their title and a version, in the reader's language
-    (`平谷区知识产权促进办法（版本 2020.1）`, `…, version 2020.1`), where the policy's id, a code, named them. The one
+    (`<标题>（版本 <version>）`, `<title>, version <version>`), where the policy's id, a code, named them. The one
     wording of it: match's console, notices and summary.xlsx, and the officer's coverage report and `versions`."""
     return msg("claim.versions.titled", title=label(title), version=version)
 
