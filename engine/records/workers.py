@@ -29,10 +29,10 @@ The run, in three steps:
 With the outputs made on the workers (rows and explanations, merged in their place) and a round budget that may
 scale a round, a step comes between 2 and 3: *Foresight* (N processes): each worker decides its applications ahead,
 without the trace, into a ledger in its memory (`_foresee`); the parent merges their commits in input order into one
-(after the real ledger's commits in the same rounds) and scales its rounds as the run will
-(`_foresee_round`). The workers then make each decision's outputs scaled as
-foreseen, and the run keeps them only if it scales exactly so (`batch._Outputs.agrees`), else makes every output
-after deciding. One process does the same for a whole round (`batch._DryRun`).
+(after the real ledger's commits in the same rounds) and scales its rounds as the run will (`_foresee_round`). The
+workers then make each decision's outputs scaled as foreseen, and the run keeps them only if it scales exactly so
+(`batch._Outputs.agrees`), else makes every output after deciding. One process does the same for a whole round
+(`batch._DryRun`).
 
 With `--commit` the parent holds the real ledger's lock (SQLite `BEGIN IMMEDIATE`, PostgreSQL
 `pg_advisory_xact_lock`) from before the workers read until the last commit is written: no other commit
@@ -342,8 +342,9 @@ def _foresee(k: int) -> tuple[str, float]:
 
 def _foresee_round(job: Job, paths: list[str]) -> Foreseen | None:
     """The workers' applications decided ahead (`_foresee`), merged in input order into a ledger in this process's
-    memory -- after what the real ledger already holds in the same rounds (`earlier_share`) -- and scaled as the run will scale its rounds (`scale_round`): what the workers then make the
-    outputs with. None when no round is scaled so."""
+    memory -- after what the real ledger already holds in the same rounds (`earlier_share`) -- and scaled as the run
+    will scale its rounds (`scale_round`): what the workers then make the outputs with. None when no round is scaled
+    so."""
     decided: list[tuple[str, str]] = []
     rounds: dict[str, dict[int, CompiledPolicy]] = {}
     own: list[DecidedCommit] = []
