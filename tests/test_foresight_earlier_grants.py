@@ -282,9 +282,10 @@ def test_a_replacement_of_a_reversed_claim_refused_by_the_run(tmp_path: Path, mo
 @pytest.mark.parametrize("workers", WAYS)
 def test_claims_of_the_first_batch_given_again_unchanged(tmp_path: Path, monkeypatch, workers: int) -> None:
     # two claims of the first batch given again exactly (no replace): the run finds them already committed and
-    # commits nothing; their grants stay in the round at their old place in commit order. The foresight leaves
-    # their commits out of what it imports and commits them afresh after the first batch: the same total; its
-    # ties by commit order may differ. Whatever it did, the files are those made after deciding
+    # commits nothing; their grants stay in the round at their old place in commit order. The foresight counts them
+    # so too (`earlier_share`: the same content hash, their committed grants kept in place; before review43b's round
+    # it committed them afresh after the first batch, the same total with other ties). Whatever it did, the files are
+    # those made after deciding
     budgeted = policy_with_budget(tmp_path, "10万")
     _first(tmp_path, budgeted, round_label="R")
     victims = _granted_claims(tmp_path / "first")[:2]

@@ -124,25 +124,28 @@ def test_a_left_round_now_governed_by_a_version_without_a_budget_is_unscaled(tmp
 # --- previewing a round with earlier grants -----------------------------------------------------------------------
 
 
-def _tie_round(tmp_path: Path, where: str) -> tuple[Any, Path, str]:
+CERT = item("ip_management_certification", "c1")  # 50,000.00 to an enterprise (R17)
+
+
+def _x_committed(tmp_path: Path) -> tuple[Any, dict[str, Any], list[dict[str, Any]], str]:
+    """X (a certification, 50,000.00) committed into R under a budget of 100,000.01 (three such grants tie on the
+    two cents left); (the policy, X, Y1 and Y2 of two other enterprises, the ledger's url)."""
     budgeted = policy_with_budget(tmp_path, "100000.01")
-    cert = item("ip_management_certification", "c1")
-    x = claim(cert, claim_id="X", id=ENTERPRISE_ID)
-    ys = [claim(cert, claim_id="Y1", id=ENTERPRISE_2_ID), claim(cert, claim_id="Y2", id=PLATFORM_ID)]
+    x = claim(CERT, claim_id="X", id=ENTERPRISE_ID)
+    ys = [claim(CERT, claim_id="Y1", id=ENTERPRISE_2_ID), claim(CERT, claim_id="Y2", id=PLATFORM_ID)]
     url = f"sqlite:///{tmp_path / 'l.sqlite'}"
     run_batch(budgeted, _append(tmp_path / "a.jsonl", [x]), tmp_path / "first", quiet=True, ledger_url=url, commit=True, round_label="R")  # fmt: skip
+    return budgeted, x, ys, url
+
+
+def _tie_round(tmp_path: Path, where: str) -> tuple[Any, Path, str]:
+    budgeted, x, ys, url = _x_committed(tmp_path)
     second = _append(tmp_path / "b.jsonl", [x, *ys] if where == "first" else [*ys, x])
     return budgeted, second, url
 
 
 @pytest.mark.parametrize("workers", WAYS)
-@pytest.mark.parametrize(
-    "where",
-    [
-        "first",
-        "last",
-    ],
-)
+@pytest.mark.parametrize("where", ["first", "last"])
 def test_a_preview_that_gives_a_committed_claim_again_pays_what_committing_pays(tmp_path: Path, workers: int, where: str) -> None:
     # by hand: X (certification, 50,000.00) committed in R first; the second batch gives Y1, Y2 (50,000.00 each) and X
     # again unchanged. Committing finds X already committed (in its place, first in commit order): 150,000.00 over
@@ -164,13 +167,8 @@ def test_a_preview_that_gives_a_committed_claim_again_changed_scales_as_committi
     # Committing refuses X (already committed, not the same) and keeps its old grant first in R: 150,000.00, each share
     # 33,333.3366..., floored, the two cents by commit order: X 33,333.34 (kept), Y1 33,333.34, Y2 33,333.33; the
     # approved total of this run's decisions is Y1 + Y2 = 66,666.67. The preview must scale R the same
-    budgeted = policy_with_budget(tmp_path, "100000.01")
-    cert = item("ip_management_certification", "c1")
-    x = claim(cert, claim_id="X", id=ENTERPRISE_ID)
-    ys = [claim(cert, claim_id="Y1", id=ENTERPRISE_2_ID), claim(cert, claim_id="Y2", id=PLATFORM_ID)]
-    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
-    run_batch(budgeted, _append(tmp_path / "a.jsonl", [x]), tmp_path / "first", quiet=True, ledger_url=url, commit=True, round_label="R")  # fmt: skip
-    second = _append(tmp_path / "b.jsonl", [*ys, claim(cert, item(UNIT, "t1"), claim_id="X", id=ENTERPRISE_ID)])
+    budgeted, _x, ys, url = _x_committed(tmp_path)
+    second = _append(tmp_path / "b.jsonl", [*ys, claim(CERT, item(UNIT, "t1"), claim_id="X", id=ENTERPRISE_ID)])
     c_url = _copy_ledger(tmp_path / "l.sqlite", tmp_path / "c.sqlite")
     c = run_batch(budgeted, second, tmp_path / "c", quiet=True, ledger_url=c_url, commit=True, round_label="R")
     assert c.failed == 1 and c.scaling["R"]["approved_total"] == "150000.00" and c.approved_total == Decimal("66666.67")
@@ -188,13 +186,8 @@ def test_a_preview_with_replace_of_a_changed_committed_claim_scales_as_committin
     # share x 0.50000005: X 50,000.005, Y1 and Y2 25,000.0025, floored 50,000.00 + 25,000.00 + 25,000.00, the cent
     # left to the largest remainder, X's (0.5 of a cent against 0.25): X 50,000.01, Y1 25,000.00, Y2 25,000.00. A
     # run that only decides, given `replace` (the Python API; the CLI asks for --commit), previews the same
-    budgeted = policy_with_budget(tmp_path, "100000.01")
-    cert = item("ip_management_certification", "c1")
-    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
-    run_batch(budgeted, _append(tmp_path / "a.jsonl", [claim(cert, claim_id="X", id=ENTERPRISE_ID)]), tmp_path / "first", quiet=True, ledger_url=url, commit=True, round_label="R")  # fmt: skip
-    changed = claim(cert, item(UNIT, "t1"), claim_id="X", id=ENTERPRISE_ID)
-    ys = [claim(cert, claim_id="Y1", id=ENTERPRISE_2_ID), claim(cert, claim_id="Y2", id=PLATFORM_ID)]
-    second = _append(tmp_path / "b.jsonl", [changed, *ys])
+    budgeted, _x, ys, url = _x_committed(tmp_path)
+    second = _append(tmp_path / "b.jsonl", [claim(CERT, item(UNIT, "t1"), claim_id="X", id=ENTERPRISE_ID), *ys])
     c_url = _copy_ledger(tmp_path / "l.sqlite", tmp_path / "c.sqlite")
     c = run_batch(budgeted, second, tmp_path / "c", quiet=True, ledger_url=c_url, commit=True, replace=True, round_label="R")
     assert c.replaced == 1 and c.scaling["R"]["approved_total"] == "200000.00"
