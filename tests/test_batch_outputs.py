@@ -354,10 +354,11 @@ def _renamed(inp: Path, prefix: str) -> Path:
 def test_a_round_that_already_holds_an_earlier_runs_grants(tmp_path: Path, monkeypatch, case: str) -> None:
     # the round's ledger already holds an earlier run's grants in the same round: the round is scaled over both
     # runs' grants. The outputs' process foresees that (`earlier_share`: the earlier run's commits in the round,
-    # read in its snapshot, ahead of this input's), so what it made is kept. Foreseen without them (as before
-    # session 43), or with this input's claim ids already committed (the run refuses them, the foresight, which
-    # does not see those commits, decides them), the foresight is wrong: what it made is thrown away and every output
-    # made after deciding. Every way, the files are those of making every output after deciding
+    # read in its snapshot, ahead of this input's), so what it made is kept. With one of this input's claim ids
+    # already committed with other content, the run refuses it, and so does the foresight (`Ledger.committed_round`;
+    # before session 44 it decided it, and what it made was thrown away). Foreseen without the earlier commits (as
+    # before session 43), the foresight is wrong: what it made is thrown away and every output made after deciding.
+    # Every way, the files are those of making every output after deciding
     from test_ledger_support import policy_with_budget
 
     import engine.records.batch as batch_mod
@@ -372,15 +373,19 @@ def test_a_round_that_already_holds_an_earlier_runs_grants(tmp_path: Path, monke
     one, two = _copy_ledger(tmp_path / "l.sqlite", tmp_path / "1.sqlite"), _copy_ledger(tmp_path / "l.sqlite", tmp_path / "2.sqlite")
     after = _made_after(budgeted, second, tmp_path / "after", one, round_label="R")
     if case == "second-batch-foreseen-without-the-first":
-        monkeypatch.setattr(batch_mod, "earlier_share", lambda base, rounds, own_claims: [])
+        monkeypatch.setattr(batch_mod, "earlier_share", lambda base, rounds, own, replace: ([], set()))
     calls = _spy_final_pass(monkeypatch)
     s = run_batch(budgeted, second, tmp_path / "o", quiet=True, ledger_url=two, commit=True, round_label="R")
-    assert calls == ([] if case == "second-batch" else [1]) and s.scaling == after.scaling != {} and s.warnings == after.warnings == []
+    assert (
+        calls == ([1] if case == "second-batch-foreseen-without-the-first" else [])
+        and s.scaling == after.scaling != {}
+        and s.warnings == after.warnings == []
+    )
     # (the earlier run's grants count: the round's approved total is both runs' own, before scaling)
     own, earlier = _before_scaling(tmp_path / "o"), _before_scaling(tmp_path / "first")
     assert earlier > 0 and Decimal(s.scaling["R"]["approved_total"]) == own + earlier
     refused = [json.loads(x) for x in (tmp_path / "o" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
-    # generated rounds 1 and 2 share one claim id, PG-2022-0000020: the run refuses it, the foresight decided it
+    # generated rounds 1 and 2 share one claim id, PG-2022-0000020, with other content: the run refuses it
     assert [e["claim_id"] for e in refused if e["error"] == "already committed"] == (
         ["PG-2022-0000020"] if case == "same-claim-ids" else []
     )

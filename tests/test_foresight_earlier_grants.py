@@ -231,7 +231,7 @@ def test_a_second_batch_replacing_claims_of_the_first(tmp_path: Path, monkeypatc
     # old commits out and decides them afresh over the first batch's history, which still holds their own old
     # grants (a limit once per patent then refuses what the run grants): the foresight may disagree. Whatever it
     # did, the files are those made after deciding. (workers: a claim already committed decides the round on one
-    # process, batch.fallback.committed)
+    # process, batch.fallback.committed, which since session 44 makes its outputs while deciding as a run on one does)
     budgeted = policy_with_budget(tmp_path, "10万")
     _first(tmp_path, budgeted, round_label="R")
     victims = _granted_claims(tmp_path / "first")[:2]
@@ -244,7 +244,7 @@ def test_a_second_batch_replacing_claims_of_the_first(tmp_path: Path, monkeypatc
     assert s.replaced == after.replaced == 2
     # one process: the foresight decides the two afresh over the snapshot, whose history leaves a claim's own grants
     # out (`history_for`), so as the run does; their new commits come last in both: foreseen rightly, kept
-    assert remade is (workers > 1)
+    assert not remade
     # by hand: the round is the first batch less the two old claims, plus this batch (the two new ones among it)
     old = sum(Decimal(d.get("total_before_scaling", d["total"])) for d in _decisions(tmp_path / "first") if d["claim_id"] in victims)
     own, earlier = _before_scaling(tmp_path / "o"), _before_scaling(tmp_path / "first")
@@ -255,8 +255,9 @@ def test_a_second_batch_replacing_claims_of_the_first(tmp_path: Path, monkeypatc
 @pytest.mark.parametrize("workers", WAYS)
 def test_a_replacement_of_a_reversed_claim_refused_by_the_run(tmp_path: Path, monkeypatch, workers: int) -> None:
     # a claim of the first batch whose grant was reversed cannot be replaced (ledger.replace_reversed): the run
-    # refuses it and its old grants stay in the round; the foresight, which does not see that commit, decides it
-    # afresh and counts its new grants instead: a wrong foresight, thrown away; the files are those made after
+    # refuses it and its old grants stay in the round. The foresight refuses it too (`Ledger.committed_round`; before
+    # session 44 it decided it afresh and counted its new grants instead: a wrong foresight, thrown away), and the
+    # workers' run is given to one process (the input holds a committed claim): kept either way, the files those made after
     budgeted = policy_with_budget(tmp_path, "10万")
     ledger = _first(tmp_path, budgeted, round_label="R")
     victim = _granted_claims(tmp_path / "first")[0]
@@ -273,7 +274,7 @@ def test_a_replacement_of_a_reversed_claim_refused_by_the_run(tmp_path: Path, mo
     )
     assert [e["claim_id"] for e in _errors(tmp_path / "o") if e["claim_id"] == victim] == [victim]
     assert s.scaling["R"]["approved_total"] == format(held + _before_scaling(tmp_path / "o"), ".2f")
-    assert remade  # (foreseen wrongly: thrown away)
+    assert not remade
 
 
 # --- claims of the first batch given again -------------------------------------------------------------------------
@@ -312,7 +313,7 @@ def test_a_claim_of_the_first_batch_given_again_in_a_year_no_version_covers(tmp_
     assert victim in {e["claim_id"] for e in _errors(tmp_path / "o")}
     own, earlier = _before_scaling(tmp_path / "o"), _before_scaling(tmp_path / "first")
     assert s.scaling["R"]["approved_total"] == format(own + earlier, ".2f")
-    assert remade is (workers > 1)  # (on workers: the round on one process, every output after deciding)
+    assert not remade  # (on workers: the round on one process, which makes its outputs while deciding)
 
 
 # --- several rounds, and a round the run does not touch -----------------------------------------------------------
@@ -440,17 +441,18 @@ def test_a_claim_given_again_unchanged_breaks_a_tie_by_its_old_place(tmp_path: P
 def test_claims_given_again_unchanged_into_another_round(tmp_path: Path, monkeypatch, workers: int) -> None:
     # the first batch committed under round label R; the second, without a label (each funding year its own round),
     # gives two of its claims again unchanged: the run finds them already committed, in R, and so counts R among the
-    # rounds it decided and rescales it; the foresight commits them afresh into their funding years' rounds. Whatever
-    # is kept, the files are those made after deciding
+    # rounds it decided and rescales it. The foresight finds them so too (`Ledger.committed_round`: their round is
+    # R; before session 44 it committed them afresh into their funding years' rounds, and what it made was thrown
+    # away): kept. The files are those made after deciding
     budgeted = policy_with_budget(tmp_path, "10万")
     _first(tmp_path, budgeted, round_label="R")
     victims = _granted_claims(tmp_path / "first")[:2]
     lines = _claim_lines(tmp_path / "a.jsonl")
     second = _append(_renamed(_generated_round(tmp_path / "b.jsonl", 2, 100), "B-"), [lines[v] for v in victims])
     s, _after, remade = _second_both_ways(tmp_path, monkeypatch, budgeted, second, workers, "batch.fallback.committed")
-    # R: the first batch alone, its figures unchanged; the foresight did not see R among the rounds: thrown away
+    # R: the first batch alone, its figures unchanged
     assert "R" in s.scaling and s.scaling["R"]["approved_total"] == format(_before_scaling(tmp_path / "first"), ".2f")
-    assert remade
+    assert not remade
 
 
 # --- a labelled round's budget is the version of the round's latest funding year, whichever batch brought it ------
@@ -519,3 +521,56 @@ def test_a_claim_replaced_out_of_a_round_it_alone_held_leaves_it_unscaled(tmp_pa
         assert db.execute("SELECT round FROM rounds").fetchall() == [("S",)]
         held = db.execute("SELECT round, amount, unscaled_amount FROM grants WHERE superseded = 0").fetchall()
         assert held == [("S", "30000.00", "50000.00")]
+
+
+# --- a replaced claim's old grants in the history of a later claim ---------------------------------------------------
+
+
+@pytest.mark.parametrize("workers", WAYS)
+def test_a_replaced_claims_old_grants_are_not_the_history_of_a_later_claim(tmp_path: Path, monkeypatch, workers: int) -> None:
+    # R11: half the interest paid on a pledged loan, within 300,000 an enterprise a funding year. The first batch: X,
+    # 400,000 of interest, 200,000. The second, `replace`: X again with 200,000 of interest (100,000), then Y of the
+    # same enterprise, 400,000 (200,000 wanted). The run supersedes X's old commit before it decides X anew, so Y's
+    # history is X's new 100,000: Y gets 200,000, the cap's rest. A foresight that counted X's old 200,000 beside its
+    # new 100,000 gave Y 0.00 and was thrown away. The round, 20万 budget: 100,000 + 200,000 = 300,000 approved,
+    # scaled by 2/3 to 66,666.67 and 133,333.33 (the first batch's X superseded, nothing else in R)
+    budgeted, second = _replacing_x_then_y(tmp_path)
+    s, _after, remade = _second_both_ways(
+        tmp_path, monkeypatch, budgeted, second, workers, "batch.fallback.committed", round_label="R", replace=True
+    )
+    assert s.replaced == 1 and s.committed == 1
+    assert {d["claim_id"]: (d["total_before_scaling"], d["total"]) for d in _decisions(tmp_path / "o")} == {
+        "X": ("100000.00", "66666.67"),
+        "Y": ("200000.00", "133333.33"),
+    }
+    assert s.scaling["R"]["approved_total"] == "300000.00" and s.scaling["R"]["allocated"] == "200000.00"
+    assert not remade
+
+
+def test_a_preview_of_replacements_decides_a_later_claim_as_committing_them_does(tmp_path: Path) -> None:
+    # the case above decided only (no `commit`), with `replace`: the run's own decisions count X's new grants, not its
+    # old ones beside them (`Ledger._over`), so Y's figures are those of committing: 200,000 before scaling, 133,333.33
+    budgeted, second = _replacing_x_then_y(tmp_path)
+    s = run_batch(budgeted, second, tmp_path / "o", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", round_label="R", replace=True)  # fmt: skip
+    assert {d["claim_id"]: (d["total_before_scaling"], d["total"]) for d in _decisions(tmp_path / "o")} == {
+        "X": ("100000.00", "66666.67"),
+        "Y": ("200000.00", "133333.33"),
+    }
+    assert s.scaling["R"]["approved_total"] == "300000.00" and _active(tmp_path / "l.sqlite", "R") == (Decimal("200000.00"),) * 2
+
+
+def _replacing_x_then_y(tmp_path: Path) -> tuple[Any, Path]:
+    """The policy with a 20万 round budget; X (400,000 of interest) committed into l.sqlite under round R; the second
+    batch's input: X again with 200,000 of interest, then Y of the same enterprise with 400,000."""
+    budgeted = policy_with_budget(tmp_path, "20万")
+
+    def loan(claim_id: str, interest: str) -> dict[str, Any]:
+        return claim(item("pledge_loan_interest", "l1", loan_id=f"LOAN-{claim_id}", annual_interest_paid=interest), claim_id=claim_id)
+
+    first = tmp_path / "a.jsonl"
+    first.write_text(json.dumps(loan("X", "400000.00")) + "\n", encoding="utf-8")
+    run_batch(budgeted, first, tmp_path / "first", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}", commit=True, round_label="R")  # fmt: skip
+    assert [d["total"] for d in _decisions(tmp_path / "first")] == ["200000.00"]  # (one grant, 20万 budget: not scaled)
+    second = tmp_path / "b.jsonl"
+    second.write_text("".join(json.dumps(c) + "\n" for c in (loan("X", "200000.00"), loan("Y", "400000.00"))), encoding="utf-8")
+    return budgeted, second

@@ -298,7 +298,8 @@ def test_a_round_selection_and_a_budget(tmp_path: Path, monkeypatch) -> None:
 def test_replace_with_nothing_committed_before_and_with_the_round_committed_before(tmp_path: Path, monkeypatch) -> None:
     # `--replace`: into an empty ledger it commits as `--commit` does (foreseen and kept, commit n on the n-th
     # line); into a ledger holding the same claim ids committed with other content, the round is decided on one
-    # process (a replacement), and every output made after deciding. The files are one process's either way
+    # process (a replacement), which foresees the round and makes its outputs while deciding, as a run on one process
+    # does (before session 44: every output after deciding). The files are one process's either way
     chosen = policy_with_budget(tmp_path, "10万")
     first, second = _generated_round(tmp_path / "a.jsonl", 1, 60), _generated_round(tmp_path / "b.jsonl", 2, 60)
     url = f"sqlite:///{tmp_path / 'l.sqlite'}"
@@ -314,8 +315,8 @@ def test_replace_with_nothing_committed_before_and_with_the_round_committed_befo
     again = _made_after(chosen, second, tmp_path / "again-after", one, replace=True)
     final.clear()
     two = _two(chosen, second, tmp_path / "again-two", two_url, commit=True, replace=True, on_step=lambda t, _d, _n: said.append(t))
-    assert two.replaced == again.replaced > 0 and two.scaling == again.scaling != {} and final == [1]
-    assert not any("foresee" in t for t in said)  # (one process, no outputs while deciding: nothing foreseen)
+    assert two.replaced == again.replaced > 0 and two.scaling == again.scaling != {} and final == []
+    assert any("foresee" in t for t in said)  # (the one process foresaw the round)
     assert _same_outputs(tmp_path / "again-two", tmp_path / "again-after")
 
 

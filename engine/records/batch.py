@@ -674,14 +674,19 @@ def run_batch(
             open(raw_path, "w", encoding="utf-8", errors="backslashreplace") as dec_f,
             open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as err_f,
         ):
-            if outputs_while_deciding and workers <= 1:  # (on workers, every line is written when the round is decided)
+
+            def made_while_deciding() -> None:  # (the outputs' process for the deciding loop on this process)
+                nonlocal early, seen
                 dry = None
                 if any(v.round_budget is not None for v in versions.versions):  # (a round it may scale: foreseen)
-                    dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts)
+                    dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts, commit)
                 streams = (stderr, sys.stdout, sys.stderr)
                 early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, streams, dry, output_processes, steps)
                 seen = [] if early is not None and early.foresaw_scaling() else None
                 progress.start = time.monotonic()  # (the bar's rate and ETA: deciding's, not the wait's)
+
+            if outputs_while_deciding and workers <= 1:  # (on workers, every line is written when the round is decided)
+                made_while_deciding()
             try:
                 parallel = workers > 1 and audit is None and own_history and _decide_on_workers(
                     workers, versions, input_path, real, target, commit, replace, round_label, trace, verdicts,
@@ -690,6 +695,8 @@ def run_batch(
                 )  # fmt: skip
                 if not parallel and merged:  # (the workers' round given up part way, to one process: made again)
                     merged.pop().discard()
+                if not parallel and workers > 1 and outputs_while_deciding:  # (given to this process: nothing written yet)
+                    made_while_deciding()
                 for rec in () if parallel else reader:
                     summary.applications += 1
                     error = decide_one(
@@ -1113,17 +1120,24 @@ def commit_record(
     trace: bool,
     verdicts: Mapping[str, Mapping[str, Verdict]] | None,
     audit: Audit | None = None,
+    read: tuple[CompiledPolicy, Claim] | None = None,
 ) -> tuple[CompiledPolicy, Claim, CommitResult]:
     """An application (a record with data) decided and committed into `target`: the version that decided it, its
-    claim and the commit. Raises what `decide_one` records as the application's error."""
-    policy = versions.pick(rec.data)  # a funding year no version covers: a ClaimError naming the windows
-    claim = read_claim(policy, rec)
+    claim and the commit. Raises what `decide_one` records as the application's error. `read`: its version and
+    claim, when the caller has read them (`read_application`)."""
+    policy, claim = read if read is not None else read_application(versions, rec)
     # the facts the ledger holds about the applicant join the application inside commit: the real ledger's
     # whether it is the target (committing) or the base under a scratch one (deciding only)
     selection = claim_verdicts(policy, claim, verdicts) if verdicts is not None else None
     audited = dataclasses.replace(audit, target=claim.claim_id) if audit is not None else None
     result = target.commit(policy, claim, replace=replace, round=round_label, base=base, trace=trace, selection=selection, audit=audited)
     return policy, claim, result
+
+
+def read_application(versions: PolicySet, rec: Record) -> tuple[CompiledPolicy, Claim]:
+    """An application's version (a funding year no version covers: a ClaimError naming the windows) and its claim."""
+    policy = versions.pick(rec.data)
+    return policy, read_claim(policy, rec)
 
 
 def _rest_of(versions: PolicySet, rec: Record) -> list[dict[str, Any]]:
@@ -2404,8 +2418,10 @@ class _DryRun:
     the run's own input, versions, round selection and ledger (`base`: its history, read in one snapshot taken before
     the run decides anything), each application committed as the run commits it (`commit_record`), without the
     trace, into a ledger in the process's memory, whose rounds are then scaled as the run scales its own
-    (`scale_round`; its rounds with what the ledger already holds in them, `earlier_share`). A
-    foreseen scaling is only kept if the run scaled exactly so (`_EarlyOutputs.agrees`): a commit made by someone
+    (`scale_round`; its rounds with what the ledger already holds in them, `earlier_share`). A committing run's
+    refusals are foreseen (`Ledger.committed_round`: an application the ledger holds with other content, or whose
+    grants had funds returned), and so is an application it finds already committed (counted in its committed round).
+    A foreseen scaling is only kept if the run scaled exactly so (`_EarlyOutputs.agrees`): a commit made by someone
     else meanwhile, an application that fails in one and not the other, all make it differ."""
 
     versions: PolicySet
@@ -2415,6 +2431,7 @@ class _DryRun:
     replace: bool
     round_label: str | None
     verdicts: Mapping[str, Mapping[str, Verdict]] | None
+    commit: bool  # the run commits into `base`: it refuses what the ledger holds with other content, as foreseen
 
     def foresee(self, conn: Any) -> tuple[Ledger | None, dict[str, dict[str, str]]]:
         """The ledger that holds the foreseen grants and the scaled rounds' records; ("ready", None) is sent once
@@ -2449,12 +2466,16 @@ class _DryRun:
                         if rec.data is None:
                             continue
                         try:
-                            policy, claim, result = commit_record(
-                                self.versions, rec, scratch, base, self.replace, self.round_label, False, self.verdicts
-                            )
+                            policy, claim = read = read_application(self.versions, rec)
+                            # as committing meets a claim the ledger holds: refused with other content (raises), or
+                            # the same application already committed (the run writes that decision, in its round)
+                            rnd = base.committed_round(policy, claim, self.replace) if self.commit and base is not None else None
+                            if rnd is None:
+                                rnd = commit_record(
+                                    self.versions, rec, scratch, base, self.replace, self.round_label, False, self.verdicts, read=read
+                                )[2].round
                         except Exception:  # noqa: S112 - the run records it as the application's error
                             continue
-                        rnd = result.round
                         rounds.setdefault(rnd, {})[claim.funding_year] = policy
                         decided.append((claim.claim_id, rnd))
                 finally:

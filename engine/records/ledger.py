@@ -1262,6 +1262,52 @@ class Ledger:
             )
         return msg("ledger.already_committed", claim=claim_id, seq=seq, replace=REPLACE_BY_COMMIT)
 
+    def _in_force(self, policy: CompiledPolicy, submitted: Claim, digest: str, replace: bool) -> tuple[int, bool, bytes] | None:
+        """The commit in force of `submitted`'s claim id as committing it meets it: (its seq, whether it is the same
+        application -- committing finds it already committed --, its stored decision); None when there is none.
+        Raises as committing refuses it: `AlreadyCommitted` (other content, no `replace`), `LedgerError` (other
+        content replacing grants with funds returned)."""
+        existing = self.active_commit(submitted.claim_id)
+        if existing is None:
+            return None
+        seq, old_hash, blob = existing
+        # (the other two forms only when there is a commit to compare with: each is a hash of the whole claim)
+        same = {digest, content_hash(submitted), _digest(stated_in_full(policy, submitted.raw))}
+        if old_hash in same:
+            return seq, True, blob
+        if not replace:
+            raise AlreadyCommitted(self._differs(submitted.claim_id, seq, same))
+        held = (
+            "SELECT count(DISTINCT r.grant_id) FROM reversals r JOIN grants g ON g.id = r.grant_id"
+            " WHERE g.commit_seq = ? AND r.withdrawn IS NULL"
+        )
+        reversed_ = int(self.db.query(held, (seq,))[0][0])  # (grants with funds returned, however many times)
+        if reversed_:  # its grants superseded, the reversed money would count no more: the cap it used freed
+            raise LedgerError(msg("ledger.replace_reversed", claim=submitted.claim_id, n=reversed_))
+        return seq, False, blob
+
+    def _over(self, below: list[Grant], replace: bool) -> list[Grant]:
+        """The grants of a ledger under this one (`commit`'s `base`) that still count here: with `replace`, not those of
+        a claim this one holds a commit of -- a dry run of replacements has replaced it, as committing them supersedes
+        its commit in the real ledger (a later claim of the same applicant counted the old grants and the new)."""
+        if not replace or not below:
+            return below
+        replaced = self.active_hashes({g.claim_id for g in below})
+        return [g for g in below if g.claim_id not in replaced] if replaced else below
+
+    def committed_round(self, policy: CompiledPolicy, claim: Claim, replace: bool = False) -> str | None:
+        """What committing `claim` would meet in this ledger, without committing it (a run's foresight,
+        `batch._DryRun`): the round of its commit in force when that is the same application (committing finds it
+        already committed and writes that decision); None when committing decides it (no commit in force, or one it
+        replaces). Raises as committing refuses it (`AlreadyCommitted`, `LedgerError`). `claim` is taken as read (a
+        foresight's own, just parsed: not parsed again as `commit` checks a program's)."""
+        if not self.active_hashes([claim.claim_id]):  # (most claims: no hash of the claim to take)
+            return None
+        found = self._in_force(policy, claim, content_hash(claim, policy), replace)
+        if found is None or not found[1]:
+            return None
+        return str(self.db.query("SELECT round FROM commits WHERE seq = ?", (found[0],))[0][0])
+
     def active_commit(self, claim_id: str) -> tuple[int, str, bytes] | None:
         rows = self.db.query("SELECT seq, content_hash, decision FROM commits WHERE claim_id = ? AND superseded_by IS NULL", (claim_id,))
         return (int(rows[0][0]), str(rows[0][1]), bytes(rows[0][2])) if rows else None
@@ -1409,35 +1455,23 @@ class Ledger:
             on_record = facts_joined(parsed.raw, filled)
             if filled is not parsed.raw:
                 parsed = parse_claim(policy, filled)
-            existing = self.active_commit(parsed.claim_id)
-            if existing is not None:
-                seq, old_hash, blob = existing
-                # (the other two forms only when there is a commit to compare with: each is a hash of the whole claim)
-                same = {digest, content_hash(submitted), _digest(stated_in_full(policy, submitted.raw))}
-                if old_hash in same:
-                    n = int(self.db.query("SELECT count(*) FROM grants WHERE commit_seq = ?", (seq,))[0][0])
-                    self._audit(audit, "already_committed", {"seq": seq})
-                    if not blob:  # (a ledger that keeps no decisions, a run's scratch one: its round, no decision)
-                        rnd = str(self.db.query("SELECT round FROM commits WHERE seq = ?", (seq,))[0][0])
-                        return CommitResult(parsed.claim_id, "already_committed", seq, n, rnd, {"commit": seq, "round": rnd})
-                    found = _unpack(blob)
-                    ledger = found["ledger"]
-                    return CommitResult(parsed.claim_id, "already_committed", seq, n, ledger["round"], ledger, found=found)
-                if not replace:
-                    raise AlreadyCommitted(self._differs(parsed.claim_id, seq, same))
-                held = (
-                    "SELECT count(DISTINCT r.grant_id) FROM reversals r JOIN grants g ON g.id = r.grant_id"
-                    " WHERE g.commit_seq = ? AND r.withdrawn IS NULL"
-                )
-                reversed_ = int(self.db.query(held, (seq,))[0][0])  # (grants with funds returned, however many times)
-                if reversed_:  # its grants superseded, the reversed money would count no more: the cap it used freed
-                    raise LedgerError(msg("ledger.replace_reversed", claim=parsed.claim_id, n=reversed_))
+            existing = self._in_force(policy, submitted, digest, replace)
+            if existing is not None and existing[1]:
+                seq, _same, blob = existing
+                n = int(self.db.query("SELECT count(*) FROM grants WHERE commit_seq = ?", (seq,))[0][0])
+                self._audit(audit, "already_committed", {"seq": seq})
+                if not blob:  # (a ledger that keeps no decisions, a run's scratch one: its round, no decision)
+                    rnd = str(self.db.query("SELECT round FROM commits WHERE seq = ?", (seq,))[0][0])
+                    return CommitResult(parsed.claim_id, "already_committed", seq, n, rnd, {"commit": seq, "round": rnd})
+                found = _unpack(blob)
+                ledger = found["ledger"]
+                return CommitResult(parsed.claim_id, "already_committed", seq, n, ledger["round"], ledger, found=found)
             if existing is not None:  # one active commit per claim id (a unique index): step the old one aside first
                 self.db.execute("UPDATE commits SET superseded_by = -1 WHERE seq = ?", (existing[0],))
             rnd = round or round_of(policy, parsed)
             history = self.history_for(policy, parsed, round=rnd)
             if base is not None:
-                history = base.history_for(policy, parsed, round=rnd) + history
+                history = self._over(base.history_for(policy, parsed, round=rnd), replace) + history
             decision = evaluate_claim(policy, parsed, history, trace=trace, selection=selection)
             now = _now()
             seq = self.db.insert(
