@@ -45,6 +45,12 @@ made while deciding, and every output is made after deciding from the scaled dec
 first into round `R` of a ledger, and each run commits the round into its own copy of that ledger under the same
 label, so the budget scales both batches' grants together (the foresight counts the earlier batch's since session
 43; before, it was thrown away and every output was made after deciding).
+
+`--given-again N` (with `--earlier`): the round's last N applications are the earlier batch's first N instead, every
+other one unchanged (already committed: the run writes its committed decision) and the rest with an item taken out
+(other content, no `--replace`: refused). A run started again, in part: on workers the round is given to one process
+(`batch.fallback.committed`), which since session 44 makes its outputs while deciding; the foresight refuses and
+finds them as the run does (before, it decided them, and every output was made after deciding).
 """
 
 from __future__ import annotations
@@ -94,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         "round into its own copy of that ledger under the same label",
     )
     ap.add_argument(
+        "--given-again",
+        type=int,
+        default=0,
+        help="with --earlier: the round's last N applications are the earlier batch's first N, half of them changed (see above)",
+    )
+    ap.add_argument(
         "--budget",
         help="with --outputs: a round budget (policy text, e.g. 1000万) written into a copy of the policy, each run committed "
         "into a fresh ledger, so that the budget scales the round after deciding",
@@ -103,9 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--budget goes with --outputs")
     if args.earlier and not args.budget:
         ap.error("--earlier goes with --budget")
+    if args.given_again and not args.earlier:
+        ap.error("--given-again goes with --earlier")
     policy = load_policy(args.policy)
     if args.outputs:
-        return outputs(policy, args.items, args.repeat, args.workers, args.budget, args.earlier)
+        return outputs(policy, args.items, args.repeat, args.workers, args.budget, args.earlier, args.given_again)
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'ledger.sqlite'}"
@@ -207,7 +221,9 @@ def _with_budget(policy_path: Path, amount: str, folder: Path) -> Any:
         raise SystemExit(f"--budget: {err}") from None
 
 
-def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str | None = None, earlier: int = 0) -> int:
+def outputs(
+    policy: Any, items: int, repeat: int, workers: int = 1, budget: str | None = None, earlier: int = 0, given_again: int = 0
+) -> int:
     """`--outputs`: the seconds after deciding, per output step, each way in turn (module docstring)."""
     marks: list[tuple[str, float, float]] = []
 
@@ -248,6 +264,17 @@ def outputs(policy: Any, items: int, repeat: int, workers: int = 1, budget: str 
                     f.write(json.dumps({**c, "claim_id": "E-" + c["claim_id"]}, ensure_ascii=False) + "\n")
             e = run_batch(policy, earlier_path, folder / "out-earlier", ledger_url=f"sqlite:///{folder / 'earlier.sqlite'}", commit=True, quiet=True, report=False, round_label="R")  # fmt: skip
             print(f"  earlier batch: {e.committed} applications committed into round R", file=sys.stderr)
+            if given_again:  # (the round's last applications: the earlier batch's first, every other one changed)
+                again = [json.loads(x) for x in earlier_path.read_text(encoding="utf-8").splitlines()[:given_again]]
+                again = [c if n % 2 == 0 or len(c["items"]) < 2 else {**c, "items": c["items"][:-1]} for n, c in enumerate(again)]
+                lines = round_path.read_text(encoding="utf-8").splitlines()
+                kept = lines[: len(lines) - len(again)]
+                round_path.write_text(
+                    "".join(x + "\n" for x in kept + [json.dumps(c, ensure_ascii=False) for c in again]), encoding="utf-8"
+                )
+                print(
+                    f"  the round's last {len(again)} applications are the earlier batch's first, every other one changed", file=sys.stderr
+                )
         after: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}
         after_cpu: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}
         waited: dict[tuple[bool, int], list[float]] = {w: [] for w in ways}  # said before deciding (a budget foreseen)
