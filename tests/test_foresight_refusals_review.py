@@ -388,3 +388,120 @@ def test_a_worker_dying_gives_the_round_to_one_process_which_makes_its_outputs_w
     s, after, remade = _second_both_ways(tmp_path, monkeypatch, budgeted, second, 2, "batch.fallback.broken", round_label="R")
     assert not remade and s.committed == after.committed == s.decided > 0
     assert multiprocessing.active_children() == []
+
+
+# --- a replacement leaving a round that is still over its budget ---------------------------------------------------
+#
+# By hand (beijing_ip_demonstration_unit, 50,000 each, fixed; budget 5万): A1, A2, A3 committed into round R: 150,000,
+# each share 16,666.666..., floored 16,666.66 (49,999.98), the two cents to A1 and A2 (commit order). A1 is then
+# replaced (a later submission date) under round label S: R holds A2 and A3, 100,000 over 50,000: 25,000.00 each, a
+# scaling record for R (approved 100,000.00); S holds A1's 50,000.00 alone, within the budget: not scaled.
+
+
+def _leaving_r(tmp_path: Path) -> tuple[Any, Path]:
+    budgeted = policy_with_budget(tmp_path, "5万")
+    unit = "beijing_ip_demonstration_unit"
+    units = [claim(item(unit, "t1"), claim_id=f"A{n}", id=i) for n, i in ((1, ENTERPRISE_ID), (2, ENTERPRISE_2_ID), (3, PLATFORM_ID))]
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    first = run_batch(budgeted, _write(tmp_path / "a.jsonl", units), tmp_path / "first", quiet=True, ledger_url=url, commit=True, round_label="R")  # fmt: skip
+    assert _totals(tmp_path / "first") == {"A1": ("50000.00", "16666.67"), "A2": ("50000.00", "16666.67"), "A3": ("50000.00", "16666.66")}
+    assert first.scaling["R"]["allocated"] == "50000.00"
+    return budgeted, _write(tmp_path / "b.jsonl", [{**units[0], "submission_date": "2022-03-16"}])
+
+
+@pytest.mark.parametrize("workers", WAYS)
+def test_a_replacement_leaving_a_round_still_over_its_budget(tmp_path: Path, monkeypatch, workers: int) -> None:
+    # the files are those made after deciding, whether or not the foresight is kept (below); one application: the
+    # workers give the round to one process (batch.fallback.fewer)
+    budgeted, second = _leaving_r(tmp_path)
+    s, _after, _remade = _second_both_ways(tmp_path, monkeypatch, budgeted, second, workers, "batch.fallback.fewer", round_label="S", replace=True)  # fmt: skip
+    assert s.replaced == 1 and _totals(tmp_path / "o") == {"A1": ("50000.00", "50000.00")}
+    assert list(s.scaling) == ["R"] and (s.scaling["R"]["approved_total"], s.scaling["R"]["allocated"]) == ("100000.00", "50000.00")
+    with sqlite3.connect(tmp_path / "2.sqlite") as db:
+        held = db.execute("SELECT claim_id, round, amount FROM grants WHERE superseded = 0 ORDER BY claim_id").fetchall()
+    assert held == [("A1", "S", "50000.00"), ("A2", "R", "25000.00"), ("A3", "R", "25000.00")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the run rescales the round a replaced claim left (`summary.left_rounds`); the foresight scales only the "
+    "rounds of its decisions, so its records lack R's and it is thrown away, though no decision of the run is in R "
+    "(the files do not depend on R's scaling): it could be kept by adding the held commit's round to its rounds",
+)
+def test_a_replacement_leaving_a_round_still_over_its_budget_keeps_the_foresight(tmp_path: Path, monkeypatch) -> None:
+    budgeted, second = _leaving_r(tmp_path)
+    _s, _after, remade = _second_both_ways(tmp_path, monkeypatch, budgeted, second, 1, round_label="S", replace=True)
+    assert not remade
+
+
+# --- a workers' round given to one process when the input breaks off ----------------------------------------------
+
+
+def test_an_input_breaking_off_on_workers_is_decided_on_one_process_as_made_after(tmp_path: Path, monkeypatch) -> None:
+    # a JSON list cut short inside its third claim: the workers give the round to one process (breaks_off), whose
+    # outputs' process and foresight now start (the foresight meets the break: nothing foreseen); the run commits X and
+    # Y (200,000 and 100,000, worked above: no earlier grant) and then stops with the input's error, as made after.
+    # The same errors.jsonl and grants; no process or thread left. (Made while deciding, a run that stops so leaves
+    # the CSVs its outputs' process had written beside errors.jsonl -- on one worker as on two -- where one making its
+    # outputs after deciding leaves none: not held here)
+    from engine.records.inputs import InputError
+
+    budgeted = policy_with_budget(tmp_path, "20万")
+    text = json.dumps([_loan("X", "400000.00"), _loan("Y", "400000.00"), _loan("Z", "100000.00")])
+    cut = tmp_path / "b.json"
+    cut.write_text(text[: text.rfind("{") + 30], encoding="utf-8")
+    grants = {}
+    for name, kw in (("after", {"outputs_while_deciding": False}), ("o", {"workers": 2})):
+        why, final = _spy_fallback(monkeypatch), _spy_final_pass(monkeypatch)
+        with pytest.raises(InputError):
+            run_batch(budgeted, cut, tmp_path / name, quiet=True, ledger_url=f"sqlite:///{tmp_path / name}.sqlite", commit=True, round_label="R", **kw)  # fmt: skip
+        assert why == (["batch.fallback.breaks_off"] if name == "o" else []) and final == []
+        monkeypatch.undo()
+        with sqlite3.connect(tmp_path / f"{name}.sqlite") as db:
+            grants[name] = db.execute("SELECT claim_id, amount FROM grants ORDER BY id").fetchall()
+    assert grants["o"] == grants["after"] == [("X", "200000.00"), ("Y", "100000.00")]
+    assert (tmp_path / "o" / "errors.jsonl").read_bytes() == (tmp_path / "after" / "errors.jsonl").read_bytes()
+    assert threading.active_count() == 1 and multiprocessing.active_children() == []
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_two(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from test_ledger_support import make_ledger_url
+
+    made = [make_ledger_url("postgresql", tmp_path / "a"), make_ledger_url("postgresql", tmp_path / "b")]
+    urls = (next(made[0]), next(made[1]))
+    yield urls
+    for m in made:
+        m.close()
+
+
+@pytest.mark.parametrize("workers", WAYS)
+@pytest.mark.parametrize("case", ["unchanged", "reversed", "replaced"])
+def test_held_claims_then_a_later_one_on_postgresql(tmp_path: Path, monkeypatch, workers: int, case: str, pg_two) -> None:
+    # the X-then-Y cases with --replace on PostgreSQL (committed_round and `_in_force`'s queries there; the foresight's
+    # scratch ledger in SQLite over it). By hand as above: unchanged, X already committed (133,333.33) and Y 100,000
+    # (66,666.67); reversed, X refused and Y the same; replaced (X's interest 200,000, no reversal), X 100,000 and Y
+    # the cap's rest 200,000: 300,000 scaled by 2/3, 66,666.67 (66,666.666..., the larger remainder) and 133,333.33
+    budgeted = policy_with_budget(tmp_path, "20万")
+    first = _write(tmp_path / "a.jsonl", [_loan("X", "400000.00")])
+    for url, out in zip(pg_two, ("first-1", "first-2"), strict=True):
+        run_batch(budgeted, first, tmp_path / out, quiet=True, ledger_url=url, commit=True, round_label="R")
+        if case == "reversed":
+            with Ledger(url) as led:
+                led.reverse("X", "l1", reason="r", returned=Decimal("1000.00"), decided_on="2024-03-01")
+    x_again = "400000.00" if case == "unchanged" else "200000.00"
+    second = _write(tmp_path / "b.jsonl", [_loan("X", x_again), _loan("Y", "400000.00")])
+    after = run_batch(budgeted, second, tmp_path / "after", quiet=True, ledger_url=pg_two[0], commit=True, round_label="R", replace=True, outputs_while_deciding=False)  # fmt: skip
+    final, why = _spy_final_pass(monkeypatch), _spy_fallback(monkeypatch)
+    s = run_batch(budgeted, second, tmp_path / "o", quiet=True, ledger_url=pg_two[1], commit=True, round_label="R", replace=True, workers=workers)  # fmt: skip
+    assert s.scaling == after.scaling and _same_outputs(tmp_path / "o", tmp_path / "after")
+    assert final == [] and why == (["batch.fallback.committed"] if workers > 1 else [])
+    want = {
+        "unchanged": {"X": ("200000.00", "133333.33"), **COMMITTED_Y},
+        "reversed": COMMITTED_Y,
+        "replaced": {"X": ("100000.00", "66666.67"), "Y": ("200000.00", "133333.33")},
+    }[case]
+    assert _totals(tmp_path / "o") == want and s.scaling["R"]["approved_total"] == "300000.00"
