@@ -552,3 +552,22 @@ def test_a_preview_of_a_claim_given_again_whose_history_changed(tmp_path: Path, 
     s, remade = _preview_both_ways(tmp_path, monkeypatch, budgeted, second, round_label="R", replace=replace)
     assert not remade
     assert _totals(tmp_path / "p")["Y"] == ("100000.00", "66666.66") and s.scaling["R"]["approved_total"] == "300000.00"
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"report": False},
+        {"trace": False},
+        {"report_lang": "en"},
+        {"output_processes": 2},
+    ],
+    ids=["no-report", "no-trace", "report-en", "two-output-processes"],
+)
+def test_a_fallback_makes_its_outputs_while_deciding_whatever_the_outputs_options(tmp_path: Path, monkeypatch, kw: dict[str, Any]) -> None:
+    # a --workers 2 round given to one process (claims of the first batch given again: batch.fallback.committed; with
+    # own_history=False, the service's rounds, no worker is asked) under each option of the outputs: the files those
+    # made after deciding, the foresight kept
+    budgeted, second = _given_again(tmp_path)
+    s, _after, remade = _second_both_ways(tmp_path, monkeypatch, budgeted, second, 2, "batch.fallback.committed", round_label="R", **kw)
+    assert not remade and s.already_committed == 2 and "R" in s.scaling
