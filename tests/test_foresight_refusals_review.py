@@ -571,3 +571,21 @@ def test_a_fallback_makes_its_outputs_while_deciding_whatever_the_outputs_option
     budgeted, second = _given_again(tmp_path)
     s, _after, remade = _second_both_ways(tmp_path, monkeypatch, budgeted, second, 2, "batch.fallback.committed", round_label="R", **kw)
     assert not remade and s.already_committed == 2 and "R" in s.scaling
+
+
+@pytest.mark.parametrize("workers", WAYS)
+def test_own_history_refused_is_refused_by_the_foresight_too(tmp_path: Path, monkeypatch, workers: int) -> None:
+    # own_history=False (the service's rounds): an application carrying a history of its own is an error record. On
+    # workers no worker is asked (since session 44 the one process makes its outputs while deciding). The second batch
+    # of the generated round: 8 of its applications carry a history; the run refuses them (error records) and decides
+    # the rest. The foresight refuses them too
+    # (`_DryRun.own_history`; before review44 it decided them, foresaw another scaling and was thrown away): kept
+    budgeted = policy_with_budget(tmp_path, "10万")
+    _first(tmp_path, budgeted, round_label="R")
+    second = _renamed(_generated_round(tmp_path / "b.jsonl", 2, 100), "B-")
+    carrying = [c for c, d in _claim_lines(second).items() if "history" in d]
+    assert len(carrying) == 8  # (the premise, counted in the input)
+    s, _after, remade = _second_both_ways(tmp_path, monkeypatch, budgeted, second, workers, round_label="R", own_history=False)
+    assert set(carrying) <= {e["claim_id"] for e in _errors(tmp_path / "o")}
+    assert "R" in s.scaling and s.decided > 0
+    assert not remade

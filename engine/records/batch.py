@@ -679,7 +679,7 @@ def run_batch(
                 nonlocal early, seen
                 dry = None
                 if any(v.round_budget is not None for v in versions.versions):  # (a round it may scale: foreseen)
-                    dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts, commit)
+                    dry = _DryRun(versions, input_path, encoding, real, replace, round_label, verdicts, commit, own_history)
                 streams = (stderr, sys.stdout, sys.stderr)
                 early = _EarlyOutputs.start(versions, out, raw_path, summary, report, report_lang, streams, dry, output_processes, steps)
                 seen = [] if early is not None and early.foresaw_scaling() else None
@@ -2420,7 +2420,8 @@ class _DryRun:
     trace, into a ledger in the process's memory, whose rounds are then scaled as the run scales its own
     (`scale_round`; its rounds with what the ledger already holds in them, `earlier_share`). A committing run's
     refusals are foreseen (`Ledger.committed_round`: an application the ledger holds with other content, or whose
-    grants had funds returned), and so is an application it finds already committed (counted in its committed round).
+    grants had funds returned), and so is an application it finds already committed (counted in its committed round);
+    with `own_history=False`, an application carrying a history of its own (`refuse_own_history`).
     A foreseen scaling is only kept if the run scaled exactly so (`_EarlyOutputs.agrees`): a commit made by someone
     else meanwhile, an application that fails in one and not the other, all make it differ."""
 
@@ -2432,6 +2433,7 @@ class _DryRun:
     round_label: str | None
     verdicts: Mapping[str, Mapping[str, Verdict]] | None
     commit: bool  # the run commits into `base`: it refuses what the ledger holds with other content, as foreseen
+    own_history: bool = True  # False: an application carrying a history of its own is refused, as the run refuses it
 
     def foresee(self, conn: Any) -> tuple[Ledger | None, dict[str, dict[str, str]]]:
         """The ledger that holds the foreseen grants and the scaled rounds' records; ("ready", None) is sent once
@@ -2466,6 +2468,8 @@ class _DryRun:
                         if rec.data is None:
                             continue
                         try:
+                            if not self.own_history:  # (the run's error record: `decide_one`)
+                                refuse_own_history(rec.data)
                             policy, claim = read = read_application(self.versions, rec)
                             # as committing meets a claim the ledger holds: refused with other content (raises), or
                             # the same application already committed (the run writes that decision, in its round)
