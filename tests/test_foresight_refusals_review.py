@@ -422,16 +422,14 @@ def test_a_replacement_leaving_a_round_still_over_its_budget(tmp_path: Path, mon
     assert held == [("A1", "S", "50000.00"), ("A2", "R", "25000.00"), ("A3", "R", "25000.00")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the run rescales the round a replaced claim left (`summary.left_rounds`); the foresight scales only the "
-    "rounds of its decisions, so its records lack R's and it is thrown away, though no decision of the run is in R "
-    "(the files do not depend on R's scaling): it could be kept by adding the held commit's round to its rounds",
-)
-def test_a_replacement_leaving_a_round_still_over_its_budget_keeps_the_foresight(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("workers", WAYS)
+def test_a_replacement_leaving_a_round_still_over_its_budget_keeps_the_foresight(tmp_path: Path, monkeypatch, workers: int) -> None:
+    # the run scales R again (`summary.left_rounds`); the foresight did not (R is none of its decisions' rounds): its
+    # records lacked R's and it was thrown away, though no decision of the run is in R. It now scales the rounds its
+    # replacements leave too (review44): kept
     budgeted, second = _leaving_r(tmp_path)
-    _s, _after, remade = _second_both_ways(tmp_path, monkeypatch, budgeted, second, 1, round_label="S", replace=True)
-    assert not remade
+    s, _after, remade = _second_both_ways(tmp_path, monkeypatch, budgeted, second, workers, "batch.fallback.fewer", round_label="S", replace=True)  # fmt: skip
+    assert not remade and list(s.scaling) == ["R"]
 
 
 # --- a workers' round given to one process when the input breaks off ----------------------------------------------

@@ -2421,7 +2421,8 @@ class _DryRun:
     (`scale_round`; its rounds with what the ledger already holds in them, `earlier_share`). A committing run's
     refusals are foreseen (`Ledger.committed_round`: an application the ledger holds with other content, or whose
     grants had funds returned), and so is an application it finds already committed (counted in its committed round);
-    with `own_history=False`, an application carrying a history of its own (`refuse_own_history`).
+    with `own_history=False`, an application carrying a history of its own (`refuse_own_history`). A replacement's
+    old round is scaled again as the run scales it (a round it left, `summary.left_rounds`).
     A foreseen scaling is only kept if the run scaled exactly so (`_EarlyOutputs.agrees`): a commit made by someone
     else meanwhile, an application that fails in one and not the other, all make it differ."""
 
@@ -2487,6 +2488,11 @@ class _DryRun:
             except InputError:  # (the run says it)
                 conn.send(("foreseen", None))
                 return None, {}
+            if self.commit and self.replace and base is not None:  # the rounds its replacements leave: the run scales
+                for replaced in base.active_hashes(scratch.active_hashes(None)):  # them again (`summary.left_rounds`)
+                    held = base.active_commit(replaced)
+                    if held is not None:
+                        rounds.setdefault(base.round_of_commit(held[0]), {})
             earlier, kept = earlier_share(base, rounds, scratch.active_hashes(None), self.replace)
             if earlier or kept:  # (read in the same snapshot as the history the round was decided against)
                 own = _counted(scratch, rounds, kept)
