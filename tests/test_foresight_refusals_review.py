@@ -587,3 +587,20 @@ def test_own_history_refused_is_refused_by_the_foresight_too(tmp_path: Path, mon
     assert set(carrying) <= {e["claim_id"] for e in _errors(tmp_path / "o")}
     assert "R" in s.scaling and s.decided > 0
     assert not remade
+
+
+@pytest.mark.parametrize("x_again", ["400000.00", "200000.00"])
+def test_a_preview_with_replace_on_workers(tmp_path: Path, monkeypatch, x_again: str) -> None:
+    # a preview is decided on the workers (a held claim sends only a committing round to one process): X and Y of one
+    # enterprise share a group, whose worker decides X into its scratch ledger and Y over it (`_over` on the worker's
+    # ledger). The files are one process's made after deciding, the workers' foresight kept. By hand: X unchanged,
+    # 200,000 (133,333.33) and Y 100,000 (66,666.67), worked above; X replaced (200,000 of interest), 100,000 and Y
+    # the cap's rest, 200,000: 300,000 scaled by 2/3, X 66,666.67 (66,666.666..., the larger remainder), Y 133,333.33
+    budgeted = _x_committed(tmp_path)
+    second = _write(tmp_path / "b.jsonl", [_loan("X", x_again), _loan("Y", "400000.00")])
+    s, _after, remade = _second_both_ways(tmp_path, monkeypatch, budgeted, second, 2, round_label="R", replace=True, commit=False)
+    assert not remade and s.committed == 0
+    if x_again == "400000.00":
+        assert _totals(tmp_path / "o") == {"X": ("200000.00", "133333.33"), **COMMITTED_Y}
+    else:
+        assert _totals(tmp_path / "o") == {"X": ("100000.00", "66666.67"), "Y": ("200000.00", "133333.33")}
