@@ -115,15 +115,12 @@ def test_a_preview_with_replace_of_a_claim_given_again_unchanged_decides_as_comm
     assert s.scaling["R"]["approved_total"] == "300000.00"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a preview without --replace of a claim the ledger holds (unchanged or not) decides it afresh into its "
-    "scratch ledger, and a later claim of the same applicant counts those grants beside the held ones (`Ledger._over` "
-    "only acts with replace): Y 0.00 and R not scaled, where committing grants Y 100,000 (66,666.67)",
-)
 @pytest.mark.parametrize("x_again", ["400000.00", "200000.00"])
 def test_a_preview_without_replace_of_a_held_claim_decides_a_later_claim_as_committing(tmp_path: Path, monkeypatch, x_again: str) -> None:
-    # what the preview shows of X itself is its fresh decision (documented); Y's must be committing's (above)
+    # what the preview shows of X itself is its fresh decision (documented); Y's must be committing's (above). Review44
+    # found the preview decided X afresh into its scratch ledger and Y counted those grants beside the held ones: Y
+    # 0.00 and R not scaled, where committing grants Y 100,000 (66,666.67). Mended: Y's history counts the commit
+    # committing keeps (`Ledger._stands`, `Ledger._over`): the held one, which committing would keep or refuse to change
     budgeted = _x_committed(tmp_path)
     second = _write(tmp_path / "b.jsonl", [_loan("X", x_again), _loan("Y", "400000.00")])
     s, remade = _preview_both_ways(tmp_path, monkeypatch, budgeted, second, round_label="R")
@@ -152,13 +149,11 @@ def test_committing_replace_of_a_reversed_claim_then_a_later_one(tmp_path: Path,
     assert s.scaling["R"]["approved_total"] == "300000.00"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a preview with --replace of a claim whose grant had funds returned decides it (committing refuses it), and "
-    "`_over` drops its old grants from a later claim's history: Y 200,000 (133,333.33), committing 100,000 (66,666.67); "
-    "before session 44 the preview counted both and gave Y 0.00",
-)
 def test_a_preview_with_replace_of_a_reversed_claim_decides_a_later_claim_as_committing(tmp_path: Path, monkeypatch) -> None:
+    # review44 found: the preview decides X (committing refuses it) and the first form of `_over` dropped its old
+    # grants from Y's history: Y 200,000 (133,333.33), committing 100,000 (66,666.67); before session 44 the preview
+    # counted both and gave Y 0.00. Mended: the held commit stands (`Ledger._stands`), and the round counts it in place
+    # (`earlier_share`: `Ledger.reversed_claims`)
     budgeted, second = _x_reversed(tmp_path)
     _s, remade = _preview_both_ways(tmp_path, monkeypatch, budgeted, second, round_label="R", replace=True)
     assert not remade
@@ -538,14 +533,12 @@ def test_committing_a_claim_given_again_whose_history_changed(tmp_path: Path, mo
     assert s.scaling["R"]["approved_total"] == "300000.00"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a preview decides a claim given again unchanged afresh (X 200,000 over W's replaced 100,000) and a later "
-    "claim counts that (with --replace: `_over` drops X's committed 100,000 for it; without: beside it), where "
-    "committing finds X already committed: Y 0.00 and R not scaled, committing Y 100,000 (66,666.66)",
-)
 @pytest.mark.parametrize("replace", [False, True])
 def test_a_preview_of_a_claim_given_again_whose_history_changed(tmp_path: Path, monkeypatch, replace: bool) -> None:
+    # review44 found: a preview decides X, given again unchanged, afresh (200,000 over W's replaced 100,000) and Y
+    # counted that (with --replace instead of X's committed 100,000, without beside it), where committing finds X
+    # already committed: Y 0.00 and R not scaled, committing Y 100,000 (66,666.66). Mended: X's committed commit
+    # stands in Y's history (`Ledger._stands`, `Ledger._over`)
     budgeted, second = _x_over_a_replaced_w(tmp_path)
     s, remade = _preview_both_ways(tmp_path, monkeypatch, budgeted, second, round_label="R", replace=replace)
     assert not remade

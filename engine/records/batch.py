@@ -2367,15 +2367,16 @@ def earlier_share(
     """What a run's scaling of `rounds` counts besides its own grants, as committing counts it: the commits of the run's
     ledger (`base`) with active grants in those rounds, in commit order; and which of the run's own claims (`own`:
     claim id -> content hash) count by the ledger's commit, not the run's decision of them. A claim the ledger holds
-    in force keeps its commit, in its place, when committing would refuse it (no `replace`) or find it already
-    committed (the same hash); with `replace` and other content the run's decision replaces it, and its old commit
-    does not count. A foresight imports the earlier commits ahead of the run's own (`foresight_ledger`), so that a
-    round that already holds an earlier run's grants (a second batch of the same round) is foreseen as the run
-    scales it; a run that only decides scales its rounds so (`previewed`)."""
+    in force keeps its commit, in its place, when committing would refuse it (no `replace`; or grants of it with funds
+    returned) or find it already committed (the same hash); with `replace` and other content the run's decision
+    replaces it, and its old commit does not count. A foresight imports the earlier commits ahead of the run's own
+    (`foresight_ledger`), so that a round that already holds an earlier run's grants (a second batch of the same
+    round) is foreseen as the run scales it; a run that only decides scales its rounds so (`previewed`)."""
     if base is None:
         return [], set()
     held = base.active_hashes(own)
     kept = {c for c, h in held.items() if not replace or h == own[c]}
+    kept |= base.reversed_claims(held.keys() - kept)  # (a replacement of grants with funds returned is refused)
     replaced = held.keys() - kept
     return [c for c in map(base.export_commit, base.round_commits(rounds)) if c.commit[0] not in replaced], kept
 

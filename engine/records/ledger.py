@@ -1114,6 +1114,9 @@ class Ledger:
         self.busy_seconds = busy_seconds
         self._db = _connect(self.url, create=create, busy=busy_seconds)
         self._pid = os.getpid()
+        #: a ledger over another (`commit`'s `base`: a run's scratch ledger): claim id -> whether the commit in force
+        #: of a claim it decided stays so in the ledger below, as committing would keep it (`_over`)
+        self._stands_below: dict[str, bool] = {}
         try:
             if isinstance(self._db, _SQLite) and self._db.query(_FOREIGN_TABLES)[0][0]:
                 # another program's SQLite database, named by mistake: never given a ledger's tables
@@ -1286,14 +1289,40 @@ class Ledger:
             raise LedgerError(msg("ledger.replace_reversed", claim=submitted.claim_id, n=reversed_))
         return seq, False, blob
 
-    def _over(self, below: list[Grant], replace: bool) -> list[Grant]:
-        """The grants of a ledger under this one (`commit`'s `base`) that still count here: with `replace`, not those of
-        a claim this one holds a commit of -- a dry run of replacements has replaced it, as committing them supersedes
-        its commit in the real ledger (a later claim of the same applicant counted the old grants and the new)."""
-        if not replace or not below:
-            return below
-        replaced = self.active_hashes({g.claim_id for g in below})
-        return [g for g in below if g.claim_id not in replaced] if replaced else below
+    def _stands(self, policy: CompiledPolicy, submitted: Claim, digest: str, replace: bool) -> bool | None:
+        """Whether this ledger's commit in force of `submitted`'s claim stays so when `submitted` is committed: True for
+        the same application (found already committed) or one refused (`_in_force` raises), False when it is
+        replaced, None when there is none."""
+        try:
+            found = self._in_force(policy, submitted, digest, replace)
+        except LedgerError:
+            return True
+        return None if found is None else found[1]
+
+    def reversed_claims(self, claim_ids: Iterable[str]) -> set[str]:
+        """Which of `claim_ids` have a commit in force with grants whose funds were returned (a reversal not withdrawn):
+        committing another application under such a claim id is refused, even as a replacement."""
+        sql = (
+            "SELECT DISTINCT c.claim_id FROM reversals r JOIN grants g ON g.id = r.grant_id JOIN commits c ON c.seq = g.commit_seq"
+            " WHERE c.superseded_by IS NULL AND r.withdrawn IS NULL AND c.claim_id IN ({})"
+        )
+        wanted, out = list(claim_ids), set[str]()
+        for at in range(0, len(wanted), 500):
+            page = wanted[at : at + 500]
+            out.update(str(r[0]) for r in self.db.query(sql.format(", ".join("?" * len(page))), page))
+        return out
+
+    def _over(self, below: list[Grant], mine: list[Grant]) -> list[Grant]:
+        """A claim's history in this ledger over another (`commit`'s `base`; `below`: its grants there, `mine`: here),
+        as committing the claims this one decided would leave the other: of a claim both hold, the grants of the
+        commit committing keeps -- the one below where committing would refuse this one or find it already
+        committed, else this one's (a replacement supersedes the one below). A dry run of replacements counted a
+        replaced claim's old grants beside its new ones, and one of a refused claim its fresh grants beside the
+        committed ones."""
+        stands = self._stands_below
+        if not stands:
+            return below + mine
+        return [g for g in below if stands.get(g.claim_id, True)] + [g for g in mine if not stands.get(g.claim_id, False)]
 
     def committed_round(self, policy: CompiledPolicy, claim: Claim, replace: bool = False) -> str | None:
         """What committing `claim` would meet in this ledger, without committing it (a run's foresight,
@@ -1471,7 +1500,8 @@ class Ledger:
             rnd = round or round_of(policy, parsed)
             history = self.history_for(policy, parsed, round=rnd)
             if base is not None:
-                history = self._over(base.history_for(policy, parsed, round=rnd), replace) + history
+                stands = base._stands(policy, submitted, digest, replace) if existing is None else None
+                history = self._over(base.history_for(policy, parsed, round=rnd), history)
             decision = evaluate_claim(policy, parsed, history, trace=trace, selection=selection)
             now = _now()
             seq = self.db.insert(
@@ -1494,6 +1524,8 @@ class Ledger:
                 "seq",
             )
             status = "committed"
+            if base is not None and stands is not None:  # (a claim the ledger below holds; once it is committed here)
+                self._stands_below[parsed.claim_id] = stands
             if existing is not None:
                 self.db.execute("UPDATE commits SET superseded_by = ? WHERE seq = ?", (seq, existing[0]))
                 self.db.execute("UPDATE grants SET superseded = 1 WHERE commit_seq = ?", (existing[0],))
