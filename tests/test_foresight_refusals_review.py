@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import test_foresight_earlier_grants as earlier_grants
 from conftest import ENTERPRISE_2_ID, ENTERPRISE_ID, PLATFORM_ID, claim, item
 from test_batch_outputs import _copy_ledger, _generated_round, _renamed, _same_outputs, _spy_final_pass
 from test_foresight_earlier_grants import _append, _claim_lines, _decisions, _errors, _first, _second_both_ways, _spy_fallback
@@ -460,15 +461,7 @@ def test_an_input_breaking_off_on_workers_is_decided_on_one_process_as_made_afte
 # --- PostgreSQL ---------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def pg_two(tmp_path: Path):  # type: ignore[no-untyped-def]
-    from test_ledger_support import make_ledger_url
-
-    made = [make_ledger_url("postgresql", tmp_path / "a"), make_ledger_url("postgresql", tmp_path / "b")]
-    urls = (next(made[0]), next(made[1]))
-    yield urls
-    for m in made:
-        m.close()
+pg_two = earlier_grants.pg_two  # (two PostgreSQL ledgers, the fixture of tests/test_foresight_earlier_grants.py)
 
 
 @pytest.mark.parametrize("workers", WAYS)
