@@ -45,8 +45,8 @@ would not pay: `--workers 1`; no `fork` on this platform; fewer than two applica
 appearing twice in the input (a replacement within one run); with `--commit`, an application of the
 input already committed (a run started again: the ordinary path skips or replaces it); an input that
 breaks off part way. That process then makes its outputs while deciding, as a run on one process does
-(`batch._EarlyOutputs`, its foresight of a budget too). The round selection's ranking pass (`rank_round_of_input`) runs before, on one
-process; its verdicts are inherited by the workers.
+(`batch._EarlyOutputs`, its foresight of a budget too). The round selection's ranking pass
+(`rank_round_of_input`) runs before, on one process; its verdicts are inherited by the workers.
 """
 
 from __future__ import annotations
