@@ -2362,7 +2362,7 @@ class Foreseen:
 
 
 def earlier_share(
-    base: Ledger | None, rounds: Iterable[str], own: Mapping[str, str], replace: bool
+    base: Ledger | None, rounds: Iterable[str], own: Mapping[str, str], replace: bool, stands: Mapping[str, bool] | None = None
 ) -> tuple[list[DecidedCommit], set[str]]:
     """What a run's scaling of `rounds` counts besides its own grants, as committing counts it: the commits of the run's
     ledger (`base`) with active grants in those rounds, in commit order; and which of the run's own claims (`own`:
@@ -2371,11 +2371,14 @@ def earlier_share(
     returned) or find it already committed (the same hash); with `replace` and other content the run's decision
     replaces it, and its old commit does not count. A foresight imports the earlier commits ahead of the run's own
     (`foresight_ledger`), so that a round that already holds an earlier run's grants (a second batch of the same
-    round) is foreseen as the run scales it; a run that only decides scales its rounds so (`previewed`)."""
+    round) is foreseen as the run scales it; a run that only decides scales its rounds so (`previewed`). `stands`:
+    what deciding over `base` found of the claims it holds (`Ledger.stands_below`: every hash form an application was
+    ever committed under compared, as committing compares them); a claim it does not name is compared by `own`'s hash."""
     if base is None:
         return [], set()
     held = base.active_hashes(own)
-    kept = {c for c, h in held.items() if not replace or h == own[c]}
+    stands = stands or {}
+    kept = {c for c, h in held.items() if (stands[c] if c in stands else not replace or h == own[c])}
     kept |= base.reversed_claims(held.keys() - kept)  # (a replacement of grants with funds returned is refused)
     replaced = held.keys() - kept
     return [c for c in map(base.export_commit, base.round_commits(rounds)) if c.commit[0] not in replaced], kept
@@ -2405,7 +2408,7 @@ def previewed(scratch: Ledger, base: Ledger, rounds: Iterable[str], path: str, r
     `earlier_share`); `scratch` is closed. A preview of a second batch scaled its own grants alone, and paid more than
     committing it would."""
     rounds = list(rounds)
-    earlier, kept = earlier_share(base, rounds, scratch.active_hashes(None), replace)
+    earlier, kept = earlier_share(base, rounds, scratch.active_hashes(None), replace, scratch.stands_below)
     if not earlier and not kept:
         return scratch
     own = _counted(scratch, rounds, kept)
@@ -2494,7 +2497,7 @@ class _DryRun:
                     held = base.active_commit(replaced)
                     if held is not None:
                         rounds.setdefault(base.round_of_commit(held[0]), {})
-            earlier, kept = earlier_share(base, rounds, scratch.active_hashes(None), self.replace)
+            earlier, kept = earlier_share(base, rounds, scratch.active_hashes(None), self.replace, scratch.stands_below)
             if earlier or kept:  # (read in the same snapshot as the history the round was decided against)
                 own = _counted(scratch, rounds, kept)
                 scratch.close()

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -1070,6 +1071,9 @@ class DecidedCommit:
 
     commit: tuple[Any, ...]
     grants: tuple[tuple[tuple[Any, ...], tuple[str, ...]], ...]
+    #: decided over a ledger below holding the same claim (`commit`'s `base`): whether that ledger's commit of it stays
+    #: in force as committing would keep it (`Ledger.stands_below`); None when it holds none
+    stands_below: bool | None = None
 
     def unscaled_total(self) -> Decimal:
         """Its grants' amounts before any scaling: what they add to their round's total (`Ledger.round_total`)."""
@@ -1323,6 +1327,14 @@ class Ledger:
         if not stands:
             return below + mine
         return [g for g in below if stands.get(g.claim_id, True)] + [g for g in mine if not stands.get(g.claim_id, False)]
+
+    @property
+    def stands_below(self) -> Mapping[str, bool]:
+        """A ledger over another (a run's scratch ledger): claim id -> whether the other's commit in force of a claim
+        this one decided stays so when the run commits (True: the same application, in any of its hash forms, or one
+        committing refuses; False: replaced), for each claim the other holds. What a preview's round counts of the
+        other ledger's commits (`batch.earlier_share`), as committing would count them."""
+        return MappingProxyType(self._stands_below)
 
     def committed_round(self, policy: CompiledPolicy, claim: Claim, replace: bool = False) -> str | None:
         """What committing `claim` would meet in this ledger, without committing it (a run's foresight,
@@ -1589,7 +1601,8 @@ class Ledger:
             " WHERE commit_seq = ? ORDER BY position",
             (seq,),
         )
-        return DecidedCommit(tuple(rows[0]), tuple((tuple(row[1:]), tuple(keys.get(int(row[0]), ()))) for row in grants))
+        held = tuple((tuple(row[1:]), tuple(keys.get(int(row[0]), ()))) for row in grants)
+        return DecidedCommit(tuple(rows[0]), held, self._stands_below.get(str(rows[0][0])))
 
     def import_commit(self, decided: DecidedCommit, decision: Callable[[int], bytes] | None = None) -> int:
         """Write an application decided elsewhere (`export_commit`) as a new commit of this ledger; its sequence number.
@@ -1609,6 +1622,8 @@ class Ledger:
         )
         if decision is not None:
             self.db.execute("UPDATE commits SET decision = ? WHERE seq = ?", (self.db.blob(decision(seq)), seq))
+        if decided.stands_below is not None:  # (a worker's decision over the run's ledger: a preview's merge)
+            self._stands_below[claim_id] = decided.stands_below
         for row, keys in decided.grants:
             gid = self.db.insert(
                 "INSERT INTO grants (commit_seq, position, claim_id, item_id, rule, applicant_id, funding_year, amount, consumes,"

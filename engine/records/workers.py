@@ -353,7 +353,8 @@ def _foresee_round(job: Job, paths: list[str]) -> Foreseen | None:
         own.append(rows)
         decided.append((claim_id, rnd))
         rounds.setdefault(rnd, {})[year] = job.versions.versions[version]
-    earlier, kept = earlier_share(job.real, rounds, {str(c.commit[0]): str(c.commit[7]) for c in own}, job.replace)
+    stands = {str(c.commit[0]): c.stands_below for c in own if c.stands_below is not None}
+    earlier, kept = earlier_share(job.real, rounds, {str(c.commit[0]): str(c.commit[7]) for c in own}, job.replace, stands)
     ledger = foresight_ledger(earlier, [c for c in own if c.commit[0] not in kept])
     try:
         records: dict[str, dict[str, str]] = {}
