@@ -808,6 +808,54 @@ def test_a_run_that_stops_while_deciding_ends_its_outputs_process(policy, tmp_pa
     assert not (tmp_path / "o" / "report.html").exists() and not (tmp_path / "o" / "decisions.jsonl").exists()
 
 
+LEFT_STOPPED = ["decisions.partial.jsonl", "errors.jsonl"]  # (what a run that stops part way leaves: no summary)
+
+
+@pytest.mark.parametrize("while_deciding", [True, False])
+def test_a_run_whose_input_breaks_off_leaves_no_summary_of_its_own_or_an_earlier_runs(policy, tmp_path: Path, while_deciding: bool) -> None:
+    # an earlier run's seven files in the folder; this run's input (a JSON list of the generated round) is cut short in
+    # its 31st claim: the run writes the 30 it read, then the input's error, and stops. Made while deciding, its CSVs
+    # were half made (before session 45 they were left so, beside the earlier run's workbook, decisions.jsonl and
+    # summary.json); made after deciding, the earlier run's summaries were left: either way they passed for this run's
+    from engine.records.inputs import InputError
+
+    out = tmp_path / "o"
+    run_batch(policy, _generated_round(tmp_path / "first.jsonl", 3, 12), out, quiet=True, without_ledger=True)
+    assert len(list(out.iterdir())) == 7
+    from benchmarks.generate import claims as generated
+
+    claims = list(generated(600, seed=1))  # (600 items: 30 claims and more)
+    text = json.dumps(claims, ensure_ascii=False)
+    cut = tmp_path / "cut.json"
+    cut.write_text(text[: text.index(f'"claim_id": "{claims[30]["claim_id"]}"')], encoding="utf-8")
+    with pytest.raises(InputError):
+        run_batch(policy, cut, out, quiet=True, without_ledger=True, outputs_while_deciding=while_deciding)
+    assert sorted(f.name for f in out.iterdir()) == LEFT_STOPPED
+    assert len((out / "decisions.partial.jsonl").read_text(encoding="utf-8").splitlines()) == 30
+    errors = [json.loads(line) for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert errors[-1]["application"] is None and errors[-1]["where"] == {"file": str(cut)}
+
+
+def test_a_run_stopped_part_way_keeps_its_input_in_the_output_folder(policy, tmp_path: Path) -> None:
+    # the example workbook read from the output folder under the name of a summary (summary.xlsx): the run stops on
+    # its third application (Ctrl-C); what it leaves is its own, and the input stays
+    import shutil
+
+    out = tmp_path / "o"
+    out.mkdir()
+    inp = out / "summary.xlsx"
+    shutil.copy(Path(__file__).resolve().parent.parent / "examples" / "round_2021.xlsx", inp)
+    before = inp.read_bytes()
+
+    def stop(n: int) -> None:
+        if n == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(policy, inp, out, quiet=True, without_ledger=True, on_decided=stop)
+    assert sorted(f.name for f in out.iterdir()) == sorted([*LEFT_STOPPED, "summary.xlsx"]) and inp.read_bytes() == before
+
+
 def test_a_report_page_drawn_one_entry_at_a_time_is_render_report(policy, tmp_path: Path) -> None:
     from engine.explaining import render
 

@@ -658,6 +658,7 @@ def run_batch(
     seen: list[tuple[str, str]] | None = None  # each decision's (claim id, round) as written, when `early` foresaw a scaling
     merged: list[_Outputs] = []  # the outputs made on the workers (`--workers`), merged in input order, if they are
     noticed: list[Msg] = []
+    ended = False  # (every output written: else the run stopped part way, `_stopped_part_way`)
 
     def merged_outputs(foreseen: Foreseen | None = None) -> _Outputs:
         # totals of their own: thrown away with the files if a budget scales the round otherwise than `foreseen` (the
@@ -782,9 +783,12 @@ def run_batch(
                 (stderr, sys.stdout, sys.stderr),
                 output_processes,
             )
+        ended = True
     finally:
         if early is not None:
             early.stop()
+        if not ended:
+            _stopped_part_way(out, raw_path, input_path)
         steps.done()
         reader.close()
         if target is not real:
@@ -909,6 +913,24 @@ def _input_failed(out: Path, input_path: str | Path, err: InputError) -> None:
         (out / name).unlink(missing_ok=True)
     with open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as f:
         f.write(json.dumps(_input_error_record(input_path, err), ensure_ascii=False) + "\n")
+
+
+#: what a run that stops part way removes (`_stopped_part_way`): summaries made part way, or an earlier run's
+_SUMMARIES = ("summary_items.csv", "summary_applications.csv", "summary.xlsx", "summary.json", "report.html")
+
+
+def _stopped_part_way(out: Path, raw_path: Path, input_path: str | Path) -> None:
+    """A run stopped before its end (its input broke off, Ctrl-C, a ledger or disk error): it leaves errors.jsonl and
+    what it decided (decisions.partial.jsonl; decisions.jsonl once that was whole), no summary. The summaries an
+    outputs' process was making while deciding would be cut short, and an earlier run's in the same folder (its
+    workbook, its decisions.jsonl while this run's is not written) would pass for this run's. The input is never
+    removed (a workbook named summary.xlsx, read from the output folder)."""
+    stale = [*_SUMMARIES, "decisions.jsonl"] if raw_path.exists() else _SUMMARIES
+    for name in stale:
+        path = out / name
+        with contextlib.suppress(OSError):
+            if not os.path.samefile(path, input_path):
+                path.unlink()
 
 
 def decide_in_memory(
