@@ -51,11 +51,16 @@ other one unchanged (already committed: the run writes its committed decision) a
 (other content, no `--replace`: refused). A run started again, in part: on workers the round is given to one process
 (`batch.fallback.committed`), which since session 44 makes its outputs while deciding; the foresight refuses and
 finds them as the run does (before, it decided them, and every output was made after deciding).
+
+`--beside-thread` (with `--outputs`): each run in a process with another thread (one that waits, as an embedding
+program's would): the run is not forked there, and since session 45 its outputs' process is a new interpreter
+(engine.records.spawned); before, every output was made after deciding, in the run's own process.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -64,8 +69,10 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         help="with --outputs: a round budget (policy text, e.g. 1000万) written into a copy of the policy, each run committed "
         "into a fresh ledger, so that the budget scales the round after deciding",
     )
+    ap.add_argument(
+        "--beside-thread", action="store_true", help="with --outputs: each run beside another thread of the process (see above)"
+    )
     args = ap.parse_args(argv)
     if args.budget and not args.outputs:
         ap.error("--budget goes with --outputs")
@@ -117,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--earlier goes with --budget")
     if args.given_again and not args.earlier:
         ap.error("--given-again goes with --earlier")
+    if args.beside_thread and not args.outputs:
+        ap.error("--beside-thread goes with --outputs")
     policy = load_policy(args.policy)
     if args.outputs:
-        return outputs(policy, args.items, args.repeat, args.workers, args.budget, args.earlier, args.given_again)
+        return outputs(policy, args.items, args.repeat, args.workers, args.budget, args.earlier, args.given_again, args.beside_thread)
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'ledger.sqlite'}"
@@ -213,6 +225,19 @@ def _parts(out: Path) -> dict[str, Any]:
     return found
 
 
+@contextlib.contextmanager
+def _beside_a_thread() -> Iterator[None]:
+    """Another thread in the process while the run runs (it waits): as in an embedding program, the run is not forked."""
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        yield
+    finally:
+        done.set()
+        other.join()
+
+
 def _with_budget(policy_path: Path, amount: str, folder: Path) -> Any:
     """A copy of the policy at `policy_path` (beside its texts) with the round budget `amount`."""
     try:
@@ -222,7 +247,14 @@ def _with_budget(policy_path: Path, amount: str, folder: Path) -> Any:
 
 
 def outputs(
-    policy: Any, items: int, repeat: int, workers: int = 1, budget: str | None = None, earlier: int = 0, given_again: int = 0
+    policy: Any,
+    items: int,
+    repeat: int,
+    workers: int = 1,
+    budget: str | None = None,
+    earlier: int = 0,
+    given_again: int = 0,
+    beside_thread: bool = False,
 ) -> int:
     """`--outputs`: the seconds after deciding, per output step, each way in turn (module docstring)."""
     marks: list[tuple[str, float, float]] = []
@@ -299,18 +331,19 @@ def outputs(
                     if not begun:
                         begun.append(last[0])
 
-                s = run_batch(
-                    policy,
-                    round_path,
-                    out,
-                    ledger_url=url,
-                    commit=bool(budget),
-                    quiet=True,
-                    outputs_while_deciding=early,
-                    workers=w,
-                    on_decided=decided,
-                    round_label="R" if earlier else None,
-                )
+                with _beside_a_thread() if beside_thread else contextlib.nullcontext():
+                    s = run_batch(
+                        policy,
+                        round_path,
+                        out,
+                        ledger_url=url,
+                        commit=bool(budget),
+                        quiet=True,
+                        outputs_while_deciding=early,
+                        workers=w,
+                        on_decided=decided,
+                        round_label="R" if earlier else None,
+                    )
                 end, end_cpu = time.perf_counter(), time.process_time()
                 child = resource.getrusage(resource.RUSAGE_CHILDREN)
                 child_cpu = child.ru_utime + child.ru_stime - children.ru_utime - children.ru_stime

@@ -3,6 +3,7 @@ functions at once (issue 6), so that no claim pays for that. `engine.load_policy
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,15 @@ from engine.deciding.evaluator import prepare
 from engine.language.load import compile_policy_file, compile_policy_text
 from engine.language.model import CompiledPolicy
 from engine.language.source import decode_utf8
+
+#: the policies as `load_policy` gave them, by object (a copy changed in memory, `dataclasses.replace`, is another)
+_AS_LOADED: weakref.WeakValueDictionary[int, CompiledPolicy] = weakref.WeakValueDictionary()
+
+
+def as_its_file_gives_it(policy: CompiledPolicy) -> bool:
+    """Whether `policy` is what `load_policy` read from its file (unchanged in memory since): another process loading
+    that file again, if it still hashes so, has the same policy (engine.records.spawned)."""
+    return _AS_LOADED.get(id(policy)) is policy
 
 
 def load_policy(path: str | Path) -> CompiledPolicy:
@@ -23,6 +33,7 @@ def load_policy(path: str | Path) -> CompiledPolicy:
         raise PolicyError([problem], msg("loading.summary.cannot_read"))
     policy = compile_policy_file(path)
     prepare(policy)
+    _AS_LOADED[id(policy)] = policy
     return policy
 
 

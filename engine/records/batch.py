@@ -547,8 +547,8 @@ def run_batch(
 
     `outputs_while_deciding`: on one process (`workers` 1), the outputs are made on a second process as the
     decisions are written (`_EarlyOutputs`), and after deciding only their last steps are left; the same files as
-    writing them all after deciding (`False`, or where `fork` is not available, in a process with other threads, or
-    if that process fails). A round budget that scales a round changes decisions already written: that process
+    writing them all after deciding (`False`, or where `fork` is not available, or if that process fails; in a
+    process with other threads it is a new interpreter, engine.records.spawned, where it can be). A round budget that scales a round changes decisions already written: that process
     decides the round itself first, to foresee the scaling (`_DryRun`; the run waits for it before deciding, a step
     said as such), and what it made is kept only when the run scaled exactly as foreseen, else thrown away and every
     output made after deciding. On `workers`, each worker
@@ -2561,8 +2561,9 @@ class _EarlyOutputs:
 
     The process is forked (it inherits the policy versions, the language and the summary so far) and told over a
     pipe when every decision is written; it says each step it starts (said by the run) and sends back what it set
-    in the summary. If it cannot be started (no `fork`; a run in a process with other threads), fails or dies, the
-    run writes every output after deciding instead.
+    in the summary. In a process with other threads, which is not forked, it is a new interpreter given what a fork
+    inherits (engine.records.spawned). If it cannot be started (no `fork`; what the new interpreter cannot be given),
+    fails or dies, the run writes every output after deciding instead.
 
     A round a budget may scale (`_DryRun`): the process first decides the whole input on its own, without the trace,
     into a ledger in its memory over a snapshot of the run's ledger, and scales it as the run will; the run waits
@@ -2597,21 +2598,27 @@ class _EarlyOutputs:
         `steps`): the run commits nothing before. `processes`: the run's `output_processes`, for what the process
         has left once the run has decided."""
         ctx = _fork_context(streams)
-        if ctx is None:
-            return None
-        here, there = ctx.Pipe()
-        # (not a daemon: it may start processes of its own for what is left after deciding; the run always ends it,
-        # `stop`, and a process of its own ends when its pipe does)
-        process = ctx.Process(
-            target=_outputs_process, args=(there, here, versions, out, raw_path, summary, report, report_lang, dry, processes)
-        )
-        try:
-            process.start()
-        except OSError:
-            here.close()
+        args = (out, raw_path, summary, report, report_lang)
+        if ctx is None:  # (a program with other threads: a new interpreter, where it can be given what a fork inherits)
+            from engine.records import spawned
+
+            given = spawned.recipe(versions, args, dry, processes)
+            child = spawned.start(given) if given is not None else None
+            if child is None:
+                return None
+            process, here = child
+        else:
+            here, there = ctx.Pipe()
+            # (not a daemon: it may start processes of its own for what is left after deciding; the run always ends
+            # it, `stop`, and a process of its own ends when its pipe does)
+            process = ctx.Process(target=_outputs_process, args=(there, here, versions, *args, dry, processes))
+            try:
+                process.start()
+            except OSError:
+                here.close()
+                there.close()
+                return None
             there.close()
-            return None
-        there.close()
         started = cls(process, here, dry is not None)
         if dry is not None:
             try:
@@ -2770,7 +2777,7 @@ def _growing(path: Path, conn: Any, summary: BatchSummary, ended: list[bool] | N
 
 def _outputs_process(
     conn: Any,
-    other: Any,
+    other: Any | None,
     versions: PolicySet,
     out: Path,
     raw_path: Path,
@@ -2787,7 +2794,8 @@ def _outputs_process(
     busy machine) deciding keeps its speed and this process takes what is left, catching up after deciding. What is
     left once the run has decided (more than `POOL_FROM` decisions: a round it foresaw, say) is shared with
     processes of its own (`_OutputPool`), as the run's outputs after deciding are."""
-    other.close()
+    if other is not None:  # (the run's end of the pipe, inherited by a fork)
+        other.close()
     try:
         os.nice(10)
     except OSError:  # pragma: no cover - not allowed here: the same work at the same priority
@@ -2820,6 +2828,20 @@ def _outputs_process(
             conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         except (OSError, ValueError):
             pass
+
+
+def outputs_not_forked(
+    conn: Any,
+    versions: PolicySet,
+    args: tuple[Path, Path, BatchSummary, bool, str],
+    dry: Mapping[str, Any] | None,
+    base: Ledger | None,
+    processes: int | None,
+) -> None:
+    """`_outputs_process` in a process that was not forked (engine.records.spawned): `args` its arguments between the
+    versions and `dry`; `dry` the `_DryRun`'s fields but its versions and ledger (`base`), when it foresees."""
+    foresight = _DryRun(versions=versions, base=base, **dry) if dry is not None else None
+    _outputs_process(conn, None, versions, *args, foresight, processes)
 
 
 def _word(group: str, code: str) -> Msg | str:

@@ -41,7 +41,8 @@ transaction (a run killed part way commits nothing; run it again). Readers are n
 PostgreSQL MVCC); other writers wait for the round.
 
 One process decides the whole round (the ordinary loop) when a group structure cannot be trusted or
-would not pay: `--workers 1`; no `fork` on this platform; fewer than two applications; a claim id
+would not pay: `--workers 1`; no `fork` on this platform, or a process with other threads (not forked); fewer
+than two applications; a claim id
 appearing twice in the input (a replacement within one run); with `--commit`, an application of the
 input already committed (a run started again: the ordinary path skips or replaces it); an input that
 breaks off part way. That process then makes its outputs while deciding, as a run on one process does
@@ -554,6 +555,8 @@ def decide_round(
     global _JOB
     if job.workers < 2 or not fork_available():
         raise Fallback(msg("batch.fallback.one") if job.workers < 2 else msg("batch.fallback.no_fork"))
+    if threading.active_count() > 1:  # (as `batch._fork_context`: a lock another thread holds stays held in the copy)
+        raise Fallback(msg("batch.fallback.threads"))
     ctx = multiprocessing.get_context("fork")
     lock = target.db.locked() if job.commit else None
     if lock is not None:
