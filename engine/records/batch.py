@@ -68,7 +68,7 @@ from engine.deciding.decision import in_engine_context
 from engine.deciding.selection import Verdict, claim_verdicts
 from engine.deciding.versions import PolicySet
 from engine.language.model import CompiledPolicy, Text
-from engine.records.inputs import open_claims, other_record, where_text
+from engine.records.inputs import open_claims, other_record, split_selector, where_text
 from engine.records.ledger import (
     LEDGER_ENV,
     AlreadyCommitted,
@@ -644,11 +644,13 @@ def run_batch(
     if any(r.selection is not None for v in versions.versions for r in v.rules):
         try:
             verdicts = rank_round_of_input(versions, input_path, real, round_label, encoding)
-        except BaseException:
+        except BaseException as err:
             reader.close()
             if real is not None:
                 real.close()
             shutil.rmtree(scratch_dir, ignore_errors=True)
+            if isinstance(err, InputError):  # (it breaks off as the ranking reads it whole: nothing decided yet)
+                _input_failed(out, input_path, err)
             raise
     progress = Progress(stderr, not quiet)
     steps = Steps(stderr, not quiet, on_step)  # each step says what it is doing (the outputs', a budget's foresight)
@@ -908,9 +910,9 @@ def _input_error_record(input_path: str | Path, err: InputError) -> dict[str, An
 
 
 def _input_failed(out: Path, input_path: str | Path, err: InputError) -> None:
-    """The input as a whole cannot be read: errors.jsonl holds that one record, and no earlier run's output is left."""
-    for name in OUTPUT_FILES:
-        (out / name).unlink(missing_ok=True)
+    """The input as a whole cannot be read: errors.jsonl holds that one record, and no earlier run's output is left
+    (the input itself is, kept in the folder under an output's name: `_remove`)."""
+    _remove(out, OUTPUT_FILES, input_path)
     with open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as f:
         f.write(json.dumps(_input_error_record(input_path, err), ensure_ascii=False) + "\n")
 
@@ -924,13 +926,44 @@ def _stopped_part_way(out: Path, raw_path: Path, input_path: str | Path) -> None
     what it decided (decisions.partial.jsonl; decisions.jsonl once that was whole), no summary. The summaries an
     outputs' process was making while deciding would be cut short, and an earlier run's in the same folder (its
     workbook, its decisions.jsonl while this run's is not written) would pass for this run's. The input is never
-    removed (a workbook named summary.xlsx, read from the output folder)."""
-    stale = [*_SUMMARIES, "decisions.jsonl"] if raw_path.exists() else _SUMMARIES
-    for name in stale:
+    removed (a workbook named summary.xlsx, read from the output folder; `FILE:N` of it; a folder's file linked to
+    one: `_input_files`)."""
+    _remove(out, [*_SUMMARIES, "decisions.jsonl"] if raw_path.exists() else _SUMMARIES, input_path)
+
+
+def _remove(out: Path, names: Sequence[str], input_path: str | Path) -> None:
+    """The files `names` in `out` removed, but never one the input reads (`_input_files`): an officer's workbook read
+    from the output folder as summary.xlsx, refused whole (its sheets misnamed), was removed with the earlier run's."""
+    try:
+        read = _input_files(input_path)
+    except (OSError, ValueError):  # (what the input reads cannot be told: nothing is removed rather than it)
+        return
+    for name in names:
         path = out / name
-        with contextlib.suppress(OSError):
-            if not os.path.samefile(path, input_path):
+        try:
+            st = path.stat()
+            kept = (st.st_dev, st.st_ino) in read
+        except OSError:  # (not there; or a link to nothing, no input)
+            kept = False
+        if not kept:
+            with contextlib.suppress(OSError):  # (in the run's `finally`: never in place of what stopped it)
                 path.unlink()
+
+
+def _input_files(input_path: str | Path) -> set[tuple[int, int]]:
+    """(device, inode) of each file the input reads, through any link: the file of `FILE:N` (a selector is no path:
+    review45 found `samefile(path, "round.jsonl:3")` raise, and nothing removed), or each file of a folder."""
+    real = split_selector(input_path)[0]
+    files = [real]
+    with contextlib.suppress(OSError):
+        if real.is_dir():
+            files = list(real.iterdir())
+    read = set()
+    for f in files:
+        with contextlib.suppress(OSError):
+            st = f.stat()
+            read.add((st.st_dev, st.st_ino))
+    return read
 
 
 def decide_in_memory(
@@ -2622,14 +2655,19 @@ class _EarlyOutputs:
         started = cls(process, here, dry is not None)
         if dry is not None:
             try:
-                ready = here.poll(_SNAPSHOT_WAIT) and here.recv()[0] == "ready"
-            except (EOFError, OSError):
-                ready = False
-            if not ready:  # (it could not read the ledger: every output is made after deciding, as without it)
-                started.cancel()
+                try:
+                    ready = here.poll(_SNAPSHOT_WAIT) and here.recv()[0] == "ready"
+                except (EOFError, OSError):
+                    ready = False
+                if not ready:  # (it could not read the ledger: every output is made after deciding, as without it)
+                    started.cancel()
+                    started.stop()
+                    return None
+                started.wait_for_foresight(steps if steps is not None else Steps(sys.stderr, False))
+            except BaseException:  # (stopped while waiting, Ctrl-C or SIGTERM: the run never holds the process, which
+                started.cancel()  # went on and wrote its files into the folder after the run had stopped)
                 started.stop()
-                return None
-            started.wait_for_foresight(steps if steps is not None else Steps(sys.stderr, False))
+                raise
         return started
 
     def wait_for_foresight(self, steps: Steps) -> None:
