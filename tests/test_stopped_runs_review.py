@@ -516,3 +516,67 @@ def test_a_decided_commit_pickled_before_stands_below_reads_back_as_none(tmp_pat
         other.import_commit(back)
         assert dict(other.stands_below) == {} and other.active_hashes(None) == {"X": now.commit[7]}
     del budgeted
+
+
+def test_an_input_breaking_off_on_workers_is_said_last_in_errors_jsonl(policy, tmp_path: Path) -> None:
+    # `--workers 2`: an input that breaks off sends the round to one process (batch.fallback.breaks_off), which writes
+    # what it read and then the input's error, as test_batch_outputs' one-process case: a JSON list of the generated
+    # round cut short in its 31st claim, so 30 applications read (each decided or an error record), then the input's
+    # record last; no summary, no earlier run's file
+    from benchmarks.generate import claims as generated
+
+    out = tmp_path / "o"
+    _earlier(policy, out)
+    claims = list(generated(600, seed=1))
+    text = json.dumps(claims, ensure_ascii=False)
+    cut = tmp_path / "cut.json"
+    cut.write_text(text[: text.index(f'"claim_id": "{claims[30]["claim_id"]}"')], encoding="utf-8")
+    with pytest.raises(InputError):
+        run_batch(policy, cut, out, quiet=True, without_ledger=True, workers=2)
+    assert _names(out) == LEFT_STOPPED
+    errors = _lines(out / "errors.jsonl")
+    assert len(_lines(out / "decisions.partial.jsonl")) + len(errors) - 1 == 30
+    assert errors[-1]["application"] is None and errors[-1]["where"] == {"file": str(cut)}
+
+
+def test_stopped_during_the_workers_foresight(tmp_path: Path) -> None:
+    # `--workers 2` with a budget: the workers decide the round ahead (`_foreseen`) before deciding it; Ctrl-C as the
+    # foresight first says how far it is. The workers' pool is waited for (they write in the run's temporary folder
+    # only), no process is left, and the folder holds the run's two files, empty (nothing decided yet)
+    budgeted = policy_with_budget(tmp_path, "10万")
+    inp = _generated_round(tmp_path / "in.jsonl", 1, 400)
+    out = tmp_path / "o"
+    foresight = str(tr(msg("batch.step.foresight")))
+
+    def on_step(words: str, done: int, total: int | None) -> None:
+        if words == foresight and total is not None:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(budgeted, inp, out, quiet=True, without_ledger=True, workers=2, on_step=on_step)
+    assert multiprocessing.active_children() == []
+    assert _names(out) == LEFT_STOPPED and _lines(out / "decisions.partial.jsonl") == [] == _lines(out / "errors.jsonl")
+
+
+def test_a_disk_full_writing_summary_json_leaves_no_summary(policy, tmp_path: Path, monkeypatch) -> None:
+    # summary.json is written last, after the run's `try` (every other output whole): a disk full there (the file
+    # opened, emptied, then ENOSPC) left an empty summary.json beside the whole CSVs, workbook and report, where the
+    # docs say a disk error leaves no summary. Now as any stop after every decision was written: decisions.jsonl (the
+    # six decided) and errors.jsonl (PG-2022-0006) alone
+    import errno
+
+    writing = Path.write_text
+
+    def write_text(self: Path, data: str, *a: Any, **kw: Any) -> int:
+        if self.name == "summary.json" and self.parent.name == "o":
+            self.write_bytes(b"")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return writing(self, data, *a, **kw)
+
+    out = tmp_path / "o"
+    _earlier(policy, out)
+    monkeypatch.setattr(Path, "write_text", write_text)
+    with pytest.raises(OSError):
+        run_batch(policy, EXAMPLE_ROUND, out, quiet=True, without_ledger=True)
+    assert _names(out) == ["decisions.jsonl", "errors.jsonl"]
+    assert [d["claim_id"] for d in _lines(out / "decisions.jsonl")] == [f"PG-2022-000{n}" for n in (1, 2, 3, 4, 5, 7)]

@@ -804,9 +804,13 @@ def run_batch(
         print(tr(msg("batch.report.said", report=summary.report)), file=stderr)
     for warning in summary.warnings:
         print(tr(msg("batch.warning", warning=warning)), file=stderr)
-    (out / "summary.json").write_text(
-        json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="backslashreplace"
-    )
+    try:
+        (out / "summary.json").write_text(
+            json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="backslashreplace"
+        )
+    except BaseException:  # (a disk full at the last file: no summary left, an empty summary.json beside the others)
+        _stopped_part_way(out, raw_path, input_path)
+        raise
     summary.outputs["summary_json"] = str(out / "summary.json")
     return summary
 
