@@ -87,7 +87,7 @@ def test_a_stopped_run_of_one_selected_application_leaves_no_earlier_summary(pol
     # batch reads `FILE:N` (one application, README "Inputs"). Stopped (Ctrl-C) once that one application is written,
     # the run must leave only its own files. Found: `_stopped_part_way` asked `os.path.samefile(out/name, "round.jsonl:3")`,
     # which raises for a path that is not there, and the OSError it suppresses skipped every removal: the earlier
-    # run's decisions.jsonl (7 lines), summary.json and workbook stayed beside this run's one decision
+    # run's decisions.jsonl (6 lines), summary.json and workbook stayed beside this run's one decision
     shutil.copy(EXAMPLE_ROUND, tmp_path / "round.jsonl")
     shutil.copy(ROOT / "examples" / "round_2021.xlsx", tmp_path / "round.xlsx")
     out = tmp_path / "o"
