@@ -836,24 +836,22 @@ def test_a_run_whose_input_breaks_off_leaves_no_summary_of_its_own_or_an_earlier
     assert errors[-1]["application"] is None and errors[-1]["where"] == {"file": str(cut)}
 
 
-def test_a_run_stopped_part_way_keeps_its_input_in_the_output_folder(policy, tmp_path: Path) -> None:
-    # the example workbook read from the output folder under the name of a summary (summary.xlsx): the run stops on
-    # its third application (Ctrl-C); what it leaves is its own, and the input stays
+def test_a_run_whose_input_is_in_the_output_folder_under_an_outputs_name_is_refused(policy, tmp_path: Path) -> None:
+    # the example workbook read from the output folder under the name of a summary (summary.xlsx): the run would write
+    # its own workbook over it. Refused before anything is read or removed (OutputError, exit 2, as `evaluate c.json
+    # --out c.json` is); the input stays
     import shutil
+
+    from engine.records.tabular import OutputError
 
     out = tmp_path / "o"
     out.mkdir()
     inp = out / "summary.xlsx"
     shutil.copy(Path(__file__).resolve().parent.parent / "examples" / "round_2021.xlsx", inp)
     before = inp.read_bytes()
-
-    def stop(n: int) -> None:
-        if n == 3:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_batch(policy, inp, out, quiet=True, without_ledger=True, on_decided=stop)
-    assert sorted(f.name for f in out.iterdir()) == sorted([*LEFT_STOPPED, "summary.xlsx"]) and inp.read_bytes() == before
+    with pytest.raises(OutputError, match=r"summary\.xlsx"):
+        run_batch(policy, inp, out, quiet=True, without_ledger=True)
+    assert [f.name for f in out.iterdir()] == ["summary.xlsx"] and inp.read_bytes() == before
 
 
 def test_a_report_page_drawn_one_entry_at_a_time_is_render_report(policy, tmp_path: Path) -> None:

@@ -117,8 +117,9 @@ def test_a_folder_input_inside_the_output_folder_is_kept(policy, tmp_path: Path)
 def test_an_input_read_through_a_link_or_a_relative_path_is_kept(policy, tmp_path: Path, monkeypatch, given: str) -> None:
     # the example workbook in the output folder under the name of a summary (summary.xlsx), read as it is (relative to
     # the working folder), or through a link to it from elsewhere; or the workbook elsewhere and a link to it named
-    # summary.xlsx in the output folder, reading the workbook itself. Stopped at the 2nd application: the input and
-    # the link stay, the earlier run's other files go
+    # summary.xlsx in the output folder, reading the workbook itself. Review45 found the stopped run kept them; since
+    # then the run refuses to start (OutputError, exit 2: the run's workbook would be written over the input), and
+    # nothing in the folder is touched
     out = tmp_path / "o"
     _earlier(policy, out)
     before = (ROOT / "examples" / "round_2021.xlsx").read_bytes()
@@ -134,34 +135,33 @@ def test_an_input_read_through_a_link_or_a_relative_path_is_kept(policy, tmp_pat
         if given == "relative":
             monkeypatch.chdir(out)
             inp = "summary.xlsx"
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(OutputError, match=r"summary\.xlsx"):
         run_batch(policy, inp, out if given != "relative" else ".", quiet=True, without_ledger=True, on_decided=_stop_at(2))
-    assert _names(out) == sorted(["summary.xlsx", *LEFT_STOPPED])
-    assert (out / "summary.xlsx").read_bytes() == before
-    assert [d["claim_id"] for d in _lines(out / "decisions.partial.jsonl")] == ["PG-2022-0001", "PG-2022-0002"]
+    assert _names(out) == EARLIER and (out / "summary.xlsx").read_bytes() == before
 
 
 def test_a_file_of_a_folder_input_linked_from_the_output_folder_is_kept(policy, tmp_path: Path) -> None:
     # the folder input holds a link to a claims file kept in the output folder under a summary's name (summary.json: a
     # JSON list of the example round's first three applications). `samefile(out/summary.json, the folder)` is false:
-    # found, the stopped run removed the file the input reads through its link (the link left dangling)
+    # found, the stopped run removed the file the input reads through its link (the link left dangling). Since then
+    # the run refuses to start (OutputError, exit 2: it would write summary.json over it); nothing is touched
     out = tmp_path / "o"
     _earlier(policy, out)
     claims = [json.loads(line) for line in EXAMPLE_ROUND.read_text(encoding="utf-8").splitlines()[:3]]
     (out / "summary.json").write_text(json.dumps(claims, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "round.json").symlink_to(out / "summary.json")
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(OutputError, match=r"summary\.json"):
         run_batch(policy, tmp_path / "in", out, quiet=True, without_ledger=True, on_decided=_stop_at(2))
-    assert _names(out) == sorted(["summary.json", *LEFT_STOPPED])
+    assert _names(out) == EARLIER
     assert json.loads((tmp_path / "in" / "round.json").read_text(encoding="utf-8")) == claims
 
 
 def test_a_workbook_in_the_output_folder_refused_whole_is_kept(policy, tmp_path: Path) -> None:
     # the officer's workbook kept in the output folder as summary.xlsx, its sheets misnamed (one sheet, `other`): the
     # input as a whole cannot be read (exit 1; `_input_failed`). Found: `_input_failed` removed every output name,
-    # the officer's workbook with them (the earlier path, before session 45's). Now it is kept; errors.jsonl holds the
-    # one record of the input, and the earlier run's other files are gone
+    # the officer's workbook with them (the earlier path, before session 45's). Since then the run refuses to start
+    # before it reads the input (OutputError, exit 2: its own summary.xlsx would be written over it), nothing touched
     import openpyxl
 
     out = tmp_path / "o"
@@ -171,11 +171,9 @@ def test_a_workbook_in_the_output_folder_refused_whole_is_kept(policy, tmp_path:
     wb.active["A1"] = "claim_id"
     wb.save(out / "summary.xlsx")
     before = (out / "summary.xlsx").read_bytes()
-    with pytest.raises(InputError):
+    with pytest.raises(OutputError, match=r"summary\.xlsx"):
         run_batch(policy, out / "summary.xlsx", out, quiet=True, without_ledger=True)
-    assert _names(out) == ["errors.jsonl", "summary.xlsx"] and (out / "summary.xlsx").read_bytes() == before
-    (record,) = _lines(out / "errors.jsonl")
-    assert record["application"] is None and record["where"] == {"file": str(out / "summary.xlsx")}
+    assert _names(out) == EARLIER and (out / "summary.xlsx").read_bytes() == before
 
 
 # --- each way a run stops -------------------------------------------------------------------------------------------
@@ -370,12 +368,6 @@ def test_a_run_stopped_while_scaling_leaves_its_decisions_as_decided(tmp_path: P
     assert not any("scaling" in d for d in decided)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a run that stops before deciding (its ledger cannot be opened, Ctrl-C while a round selection ranks the "
-    "input, the audit of its start cannot be written) is outside run_batch's try: an earlier run's decisions.jsonl, "
-    "errors.jsonl and summaries stay whole in the folder (report.html alone removed) and pass for this run's",
-)
 def test_a_run_whose_ledger_cannot_be_opened_leaves_no_earlier_summary(policy, tmp_path: Path) -> None:
     # a ledger URL naming another program's SQLite database (refused: `ledger.foreign_sqlite`, exit 1): nothing is
     # decided; the earlier run's outputs should not be left as this run's
@@ -391,11 +383,6 @@ def test_a_run_whose_ledger_cannot_be_opened_leaves_no_earlier_summary(policy, t
     assert not {"decisions.jsonl", "summary.json", "summary.xlsx"} & set(_names(out))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="batch does not refuse an input kept in --out under an output's name (the CLI's _refuse_writing_over_an_input "
-    "looks at --out as a file only): a whole run writes summary.xlsx over the officer's workbook",
-)
 def test_a_whole_run_does_not_write_over_its_input_in_the_output_folder(policy, tmp_path: Path) -> None:
     # the case of test_batch_outputs' stopped run, run to its end: the input, read from out/summary.xlsx, is the run's
     # workbook's path. README, exit 2: "an output that would be written over a file the command reads"

@@ -594,8 +594,22 @@ def run_batch(
     if Path(input_path).is_dir() and Path(out_dir).resolve() == Path(input_path).resolve():
         # (the next run would read this run's decisions.jsonl, errors.jsonl and summary.xlsx as applications)
         raise OutputError(msg("sheet.out_is_input", path=str(out_dir)))
-    out = output_dir(out_dir, (*OUTPUT_FILES, "errors.jsonl", "report.html"))  # (an OutputError names a path that cannot be)
-    (out / "report.html").unlink(missing_ok=True)  # an earlier run's report must not pass for this run's
+    writes = (*OUTPUT_FILES, "errors.jsonl", "report.html")
+    out = output_dir(out_dir, writes)  # (an OutputError names a path that cannot be)
+    try:
+        read = _input_files(input_path)
+    except (OSError, ValueError):  # (the input's own error is said as it is opened)
+        read = set()
+    for name in writes:  # (an officer's workbook kept in the folder as summary.xlsx: written over by the run's own)
+        try:
+            st = (out / name).stat()
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in read:
+            raise OutputError(msg("sheet.out_is_read", path=str(out / name)))
+    # an earlier run's outputs must not pass for this run's: a run that stops before deciding (its ledger cannot be
+    # opened, Ctrl-C while a selection ranks the input) left them whole beside nothing of its own
+    _remove(out, writes, input_path)
     try:
         # tabular columns: the newest version's vocabulary; a claim id given again is an error record, with --replace
         # too (an amendment is committed in a later run)
