@@ -226,7 +226,7 @@ def _parts(out: Path) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _beside_a_thread() -> Iterator[None]:
+def beside_a_thread() -> Iterator[None]:
     """Another thread in the process while the run runs (it waits): as in an embedding program, the run is not forked."""
     done = threading.Event()
     other = threading.Thread(target=done.wait)
@@ -331,7 +331,7 @@ def outputs(
                     if not begun:
                         begun.append(last[0])
 
-                with _beside_a_thread() if beside_thread else contextlib.nullcontext():
+                with beside_a_thread() if beside_thread else contextlib.nullcontext():
                     s = run_batch(
                         policy,
                         round_path,

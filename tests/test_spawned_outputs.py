@@ -6,9 +6,6 @@ them is told by the run's own process not making them after deciding (`_final_pa
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,30 +13,19 @@ import pytest
 from test_batch_outputs import _copy_ledger, _generated_round, _same_outputs, _spy_final_pass
 from test_ledger_support import policy_with_budget
 
+from benchmarks.bench_batch import beside_a_thread
 from engine.records.batch import run_batch
-
-
-@contextmanager
-def _beside_a_thread() -> Iterator[None]:
-    done = threading.Event()
-    other = threading.Thread(target=done.wait)
-    other.start()
-    try:
-        yield
-    finally:
-        done.set()
-        other.join()
 
 
 def test_a_committed_round_its_budget_scales_is_foreseen_in_the_new_interpreter(tmp_path: Path, monkeypatch) -> None:
     # a budget of 10万 under the round's approved total (the generated round asks far more: scaled), committed into two
     # copies of an empty ledger: the spawned process reads the ledger by its URL, decides the round ahead and foresees
-    # the scaling, which the run then makes: kept (no output made after deciding), the files and grants the same
+    # the scaling, which the run then makes: kept (no output made after deciding), the files the same
     budgeted = policy_with_budget(tmp_path, "10万")
     inp = _generated_round(tmp_path / "in.jsonl", 4, 300)
     alone = run_batch(budgeted, inp, tmp_path / "alone", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'a.sqlite'}", commit=True, round_label="R")  # fmt: skip
     calls = _spy_final_pass(monkeypatch)
-    with _beside_a_thread():
+    with beside_a_thread():
         beside = run_batch(budgeted, inp, tmp_path / "beside", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True, round_label="R")  # fmt: skip
     assert calls == []
     assert beside.scaling == alone.scaling and beside.scaling["R"]["budget"] == "100000.00"
@@ -60,7 +46,7 @@ def test_a_second_batch_of_the_round_counts_the_ledgers_grants_in_the_new_interp
     one, two = _copy_ledger(tmp_path / "l.sqlite", tmp_path / "1.sqlite"), _copy_ledger(tmp_path / "l.sqlite", tmp_path / "2.sqlite")
     alone = run_batch(budgeted, second, tmp_path / "alone", quiet=True, ledger_url=one, commit=True, round_label="R")
     calls = _spy_final_pass(monkeypatch)
-    with _beside_a_thread():
+    with beside_a_thread():
         beside = run_batch(budgeted, second, tmp_path / "beside", quiet=True, ledger_url=two, commit=True, round_label="R")
     assert calls == [] and beside.scaling == alone.scaling and "R" in beside.scaling
     assert _same_outputs(tmp_path / "beside", tmp_path / "alone")
@@ -73,7 +59,7 @@ def test_a_policy_changed_in_memory_is_not_given_to_a_new_interpreter(policy, tm
     inp = _generated_round(tmp_path / "in.jsonl", 2, 60)
     run_batch(changed, inp, tmp_path / "alone", quiet=True, without_ledger=True)
     calls = _spy_final_pass(monkeypatch)
-    with _beside_a_thread():
+    with beside_a_thread():
         run_batch(changed, inp, tmp_path / "beside", quiet=True, without_ledger=True)
     assert calls == [1]
     assert _same_outputs(tmp_path / "beside", tmp_path / "alone")
@@ -95,7 +81,7 @@ def test_a_policy_file_changed_after_the_run_loaded_it_is_said_and_the_outputs_m
     run_batch(policy, inp, tmp_path / "alone", quiet=True, without_ledger=True)
     (tmp_path / "p.yaml").write_text((tmp_path / "p.yaml").read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     calls = _spy_final_pass(monkeypatch)
-    with _beside_a_thread():
+    with beside_a_thread():
         s = run_batch(policy, inp, tmp_path / "beside", quiet=True, without_ledger=True)
     assert calls == [1]
     assert _same_outputs(tmp_path / "beside", tmp_path / "alone")
@@ -112,7 +98,7 @@ def test_the_new_interpreter_writes_in_the_runs_language(policy, tmp_path: Path,
     with use_language(lang):
         run_batch(policy, inp, tmp_path / "alone", quiet=True, without_ledger=True, report_lang=lang)
         calls = _spy_final_pass(monkeypatch)
-        with _beside_a_thread():
+        with beside_a_thread():
             run_batch(policy, inp, tmp_path / "beside", quiet=True, without_ledger=True, report_lang=lang)
     assert calls == []
     assert _same_outputs(tmp_path / "beside", tmp_path / "alone")
@@ -128,7 +114,7 @@ def test_workers_beside_other_threads_decide_on_one_process_and_say_why(tmp_path
     inp = _generated_round(tmp_path / "in.jsonl", 4, 300)
     run_batch(budgeted, inp, tmp_path / "alone", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'a.sqlite'}", commit=True, round_label="R", workers=2)  # fmt: skip
     why, calls = _spy_fallback(monkeypatch), _spy_final_pass(monkeypatch)
-    with _beside_a_thread():
+    with beside_a_thread():
         run_batch(budgeted, inp, tmp_path / "beside", quiet=True, ledger_url=f"sqlite:///{tmp_path / 'b.sqlite'}", commit=True, round_label="R", workers=2)  # fmt: skip
     assert why == ["batch.fallback.threads"] and calls == []
     assert _same_outputs(tmp_path / "beside", tmp_path / "alone")
