@@ -548,10 +548,10 @@ def run_batch(
     `outputs_while_deciding`: on one process (`workers` 1), the outputs are made on a second process as the
     decisions are written (`_EarlyOutputs`), and after deciding only their last steps are left; the same files as
     writing them all after deciding (`False`, or where `fork` is not available, or if that process fails; in a
-    process with other threads it is a new interpreter, engine.records.spawned, where it can be). A round budget that scales a round changes decisions already written: that process
-    decides the round itself first, to foresee the scaling (`_DryRun`; the run waits for it before deciding, a step
-    said as such), and what it made is kept only when the run scaled exactly as foreseen, else thrown away and every
-    output made after deciding. On `workers`, each worker
+    process with other threads it is a new interpreter, engine.records.spawned, where it can be). A round budget
+    that scales a round changes decisions already written: that process decides the round itself first, to foresee
+    the scaling (`_DryRun`; the run waits for it before deciding, a step said as such), and what it made is kept only
+    when the run scaled exactly as foreseen, else thrown away and every output made after deciding. On `workers`, each worker
     makes the outputs of the decisions it writes, and the merge writes them in their place; a round a budget may
     scale is first decided ahead by the workers, each over its own applications (engine.records.workers), and what
     they make is kept likewise only when the run scaled exactly as foreseen.
@@ -596,26 +596,19 @@ def run_batch(
         raise OutputError(msg("sheet.out_is_input", path=str(out_dir)))
     writes = (*OUTPUT_FILES, "errors.jsonl", "report.html")
     out = output_dir(out_dir, writes)  # (an OutputError names a path that cannot be)
-    try:
-        read = _input_files(input_path)
-    except (OSError, ValueError):  # (the input's own error is said as it is opened)
-        read = set()
+    read = _input_files(input_path)
     for name in writes:  # (an officer's workbook kept in the folder as summary.xlsx: written over by the run's own)
-        try:
-            st = (out / name).stat()
-        except OSError:
-            continue
-        if (st.st_dev, st.st_ino) in read:
+        if _is_read(out / name, read):
             raise OutputError(msg("sheet.out_is_read", path=str(out / name)))
     # an earlier run's outputs must not pass for this run's: a run that stops before deciding (its ledger cannot be
     # opened, Ctrl-C while a selection ranks the input) left them whole beside nothing of its own
-    _remove(out, writes, input_path)
+    _remove(out, writes, read)
     try:
         # tabular columns: the newest version's vocabulary; a claim id given again is an error record, with --replace
         # too (an amendment is committed in a later run)
         reader = open_claims(input_path, newest, encoding)
     except InputError as err:
-        _input_failed(out, input_path, err)
+        _input_failed(out, input_path, err, read)
         raise
     url = ledger_url or default_url()
     real: Ledger | None = None
@@ -664,7 +657,7 @@ def run_batch(
                 real.close()
             shutil.rmtree(scratch_dir, ignore_errors=True)
             if isinstance(err, InputError):  # (it breaks off as the ranking reads it whole: nothing decided yet)
-                _input_failed(out, input_path, err)
+                _input_failed(out, input_path, err, read)
             raise
     progress = Progress(stderr, not quiet)
     steps = Steps(stderr, not quiet, on_step)  # each step says what it is doing (the outputs', a budget's foresight)
@@ -804,7 +797,7 @@ def run_batch(
         if early is not None:
             early.stop()
         if not ended:
-            _stopped_part_way(out, raw_path, input_path)
+            _stopped_part_way(out, raw_path, read)
         steps.done()
         reader.close()
         if target is not real:
@@ -823,7 +816,7 @@ def run_batch(
             json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="backslashreplace"
         )
     except BaseException:  # (a disk full at the last file: no summary left, an empty summary.json beside the others)
-        _stopped_part_way(out, raw_path, input_path)
+        _stopped_part_way(out, raw_path, read)
         raise
     summary.outputs["summary_json"] = str(out / "summary.json")
     return summary
@@ -927,10 +920,10 @@ def _input_error_record(input_path: str | Path, err: InputError) -> dict[str, An
     }
 
 
-def _input_failed(out: Path, input_path: str | Path, err: InputError) -> None:
+def _input_failed(out: Path, input_path: str | Path, err: InputError, read: set[tuple[int, int]] | None) -> None:
     """The input as a whole cannot be read: errors.jsonl holds that one record, and no earlier run's output is left
-    (the input itself is, kept in the folder under an output's name: `_remove`)."""
-    _remove(out, OUTPUT_FILES, input_path)
+    (`read`: the files the input reads, never removed, `_remove`)."""
+    _remove(out, OUTPUT_FILES, read)
     with open(out / "errors.jsonl", "w", encoding="utf-8", errors="backslashreplace") as f:
         f.write(json.dumps(_input_error_record(input_path, err), ensure_ascii=False) + "\n")
 
@@ -939,39 +932,46 @@ def _input_failed(out: Path, input_path: str | Path, err: InputError) -> None:
 _SUMMARIES = ("summary_items.csv", "summary_applications.csv", "summary.xlsx", "summary.json", "report.html")
 
 
-def _stopped_part_way(out: Path, raw_path: Path, input_path: str | Path) -> None:
+def _stopped_part_way(out: Path, raw_path: Path, read: set[tuple[int, int]] | None) -> None:
     """A run stopped before its end (its input broke off, Ctrl-C, a ledger or disk error): it leaves errors.jsonl and
     what it decided (decisions.partial.jsonl; decisions.jsonl once that was whole), no summary. The summaries an
     outputs' process was making while deciding would be cut short, and an earlier run's in the same folder (its
     workbook, its decisions.jsonl while this run's is not written) would pass for this run's. The input is never
     removed (a workbook named summary.xlsx, read from the output folder; `FILE:N` of it; a folder's file linked to
     one: `_input_files`)."""
-    _remove(out, [*_SUMMARIES, "decisions.jsonl"] if raw_path.exists() else _SUMMARIES, input_path)
+    _remove(out, [*_SUMMARIES, "decisions.jsonl"] if raw_path.exists() else _SUMMARIES, read)
 
 
-def _remove(out: Path, names: Sequence[str], input_path: str | Path) -> None:
-    """The files `names` in `out` removed, but never one the input reads (`_input_files`): an officer's workbook read
-    from the output folder as summary.xlsx, refused whole (its sheets misnamed), was removed with the earlier run's."""
-    try:
-        read = _input_files(input_path)
-    except (OSError, ValueError):  # (what the input reads cannot be told: nothing is removed rather than it)
+def _remove(out: Path, names: Sequence[str], read: set[tuple[int, int]] | None) -> None:
+    """The files `names` in `out` removed, but never one the input reads (`read`, `_input_files`; None: that cannot
+    be told, and nothing is removed rather than it): an officer's workbook read from the output folder as
+    summary.xlsx, refused whole (its sheets misnamed), was removed with the earlier run's."""
+    if read is None:
         return
     for name in names:
         path = out / name
-        try:
-            st = path.stat()
-            kept = (st.st_dev, st.st_ino) in read
-        except OSError:  # (not there; or a link to nothing, no input)
-            kept = False
-        if not kept:
+        if not _is_read(path, read):
             with contextlib.suppress(OSError):  # (in the run's `finally`: never in place of what stopped it)
                 path.unlink()
 
 
-def _input_files(input_path: str | Path) -> set[tuple[int, int]]:
+def _is_read(path: Path, read: set[tuple[int, int]] | None) -> bool:
+    """Whether `path` is (through any link) one of the files the input reads (`_input_files`); False if not there."""
+    try:
+        st = path.stat()
+    except OSError:  # (not there; or a link to nothing)
+        return False
+    return read is not None and (st.st_dev, st.st_ino) in read
+
+
+def _input_files(input_path: str | Path) -> set[tuple[int, int]] | None:
     """(device, inode) of each file the input reads, through any link: the file of `FILE:N` (a selector is no path:
-    review45 found `samefile(path, "round.jsonl:3")` raise, and nothing removed), or each file of a folder."""
-    real = split_selector(input_path)[0]
+    review45 found `samefile(path, "round.jsonl:3")` raise, and nothing removed), or each file of a folder. None when
+    that cannot be told (the input's own error is said as it is opened)."""
+    try:
+        real = split_selector(input_path)[0]
+    except ValueError:
+        return None
     files = [real]
     with contextlib.suppress(OSError):
         if real.is_dir():

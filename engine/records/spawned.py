@@ -41,7 +41,7 @@ class Recipe:
     #: `_outputs_process`'s arguments between the versions and `dry`: out, raw path, summary, report, its language
     args: tuple[Path, Path, Any, bool, str]
     dry: dict[str, Any] | None  # the `_DryRun`'s fields but its versions, its ledger as `base_url` / `busy_seconds`
-    processes: int | None  # and its last
+    processes: int | None  # its last: the run's `output_processes`
 
 
 class Child:
